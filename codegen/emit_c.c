@@ -1,0 +1,621 @@
+/* emit_c.c -- the portable C emitter: one C99 file per model, plus its header.
+ *
+ * Layout of a generated file:
+ *   banner             generator, source model, opset; "do not edit"
+ *   prelude            the runtime kernels this model calls (pasted from runtime/)
+ *   weights            every constant a kernel reads, as one exact byte string
+ *   tables, params     one static const parameter struct per kernel call
+ *   entry              PREFIX_run_multi / PREFIX_run: the calls in order on workspace offsets
+ *   main               only with -DKWCC_MAIN: file in, file out, --repeat timing
+ * The text is built in memory; the driver writes it only if everything succeeded. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kw_codegen.h"
+
+typedef struct Gen {
+    KwGraph *g;
+    const KwEmitOpts *o;
+    KwBuf *c;
+    int used[KW_K_COUNT];
+    int need_libm, need_math_h;
+} Gen;
+
+#define P(...) kw_buf_printf(gen->c, __VA_ARGS__)
+
+/* ---------------------------------------------------------------- small printers */
+
+static void put_float(Gen *gen, float f)
+{
+    if (isnan(f))
+        P("NAN");
+    else if (isinf(f))
+        P(f < 0 ? "-INFINITY" : "INFINITY");
+    else
+        P("%af", (double)f);
+}
+
+static void put_comment_text(KwBuf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (s[0] == '*' && s[1] == '/')
+            kw_buf_puts(b, "* ");
+        else if ((unsigned char)*s >= 32 && *s != 127)
+            kw_buf_put(b, s, 1);
+        else
+            kw_buf_puts(b, "?");
+    }
+}
+
+static void put_ints(Gen *gen, const char *name, const int *v, int n)
+{
+    P(", .%s = {", name);
+    for (int i = 0; i < n; i++)
+        P("%s%d", i ? ", " : "", v[i]);
+    P("}");
+}
+
+#define FI(s, f) P("%s.%s = %d", first ? (first = 0, "") : ", ", #f, (s)->f)
+#define FF(s, f) (P("%s.%s = ", first ? (first = 0, "") : ", ", #f), put_float(gen, (s)->f))
+#define FA(s, f, n) put_ints(gen, #f, (s)->f, n)
+
+static void put_params(Gen *gen, const KwCall *c, const char *table)
+{
+    int first = 1;
+    switch (c->k) {
+    case KW_K_UNARY: {
+        const KwUnaryP *p = &c->p.un;
+        FI(p, op), FI(p, n), FF(p, a), FF(p, b);
+        break;
+    }
+    case KW_K_BINARY: {
+        const KwBinaryP *p = &c->p.bin;
+        FI(p, op), FI(p, rank), FA(p, dim, p->rank), FA(p, sa, p->rank), FA(p, sb, p->rank);
+        break;
+    }
+    case KW_K_AFFINE: {
+        const KwAffineP *p = &c->p.aff;
+        FI(p, outer), FI(p, C), FI(p, inner), FI(p, act), FF(p, lo), FF(p, hi);
+        break;
+    }
+    case KW_K_CONV: {
+        const KwConvP *p = &c->p.conv;
+        FI(p, nsp), FI(p, N), FI(p, C), FI(p, O), FI(p, G);
+        FA(p, in, 3), FA(p, out, 3), FA(p, k, 3), FA(p, stride, 3), FA(p, pad, 3), FA(p, dil, 3);
+        FI(p, wso), FI(p, wsi), FA(p, wsk, 3), FI(p, act), FF(p, lo), FF(p, hi);
+        break;
+    }
+    case KW_K_GEMM: {
+        const KwGemmP *p = &c->p.gemm;
+        FI(p, M), FI(p, N), FI(p, K), FI(p, a_rs), FI(p, a_cs), FI(p, b_rs), FI(p, b_cs), FI(p, c_rs), FI(p, c_cs);
+        FI(p, nb);
+        if (p->nb)
+            FA(p, bdim, p->nb), FA(p, a_bs, p->nb), FA(p, b_bs, p->nb), FA(p, y_bs, p->nb);
+        FF(p, alpha), FF(p, beta), FI(p, act), FF(p, lo), FF(p, hi);
+        break;
+    }
+    case KW_K_POOL: {
+        const KwPoolP *p = &c->p.pool;
+        FI(p, kind), FI(p, nsp), FI(p, NC), FA(p, in, 3), FA(p, out, 3), FA(p, k, 3), FA(p, stride, 3);
+        FA(p, pad_b, 3), FA(p, pad_e, 3), FA(p, dil, 3), FI(p, count_include_pad);
+        break;
+    }
+    case KW_K_REDUCE: {
+        const KwReduceP *p = &c->p.red;
+        FI(p, op), FI(p, orank), FI(p, rrank), FA(p, odim, p->orank), FA(p, os, p->orank);
+        if (p->rrank)
+            FA(p, rdim, p->rrank), FA(p, rs, p->rrank);
+        break;
+    }
+    case KW_K_COPY: {
+        const KwCopyP *p = &c->p.copy;
+        FI(p, esize), FI(p, rank), FA(p, dim, p->rank), FA(p, ss, p->rank), FA(p, ds, p->rank), FI(p, soff),
+            FI(p, doff);
+        break;
+    }
+    case KW_K_GATHER: {
+        const KwGatherP *p = &c->p.gather;
+        FI(p, esize), FI(p, outer), FI(p, axis_n), FI(p, inner), FI(p, nidx);
+        P(", .idx = %s", table);
+        break;
+    }
+    case KW_K_SOFTMAX: {
+        const KwSoftmaxP *p = &c->p.sm;
+        FI(p, outer), FI(p, n), FI(p, inner);
+        break;
+    }
+    case KW_K_LAYERNORM: {
+        const KwLayerNormP *p = &c->p.ln;
+        FI(p, outer), FI(p, n), FF(p, eps);
+        break;
+    }
+    case KW_K_ATTENTION: {
+        const KwAttnP *p = &c->p.attn;
+        FI(p, C), FI(p, HW), FI(p, hidden), FI(p, m), FI(p, n), FI(p, ln), FF(p, ln_eps), FI(p, basis), FI(p, L),
+            FI(p, B), FI(p, start), FF(p, tscale);
+        break;
+    }
+    case KW_K_ASSEMBLE: {
+        const KwAsmP *p = &c->p.as;
+        FI(p, m), FI(p, n), FI(p, S), FI(p, nl), FA(p, cnt, p->nl), FA(p, ds, p->nl), FA(p, ss, p->nl);
+        P(", .base = %s", table);
+        break;
+    }
+    default: KW_BUG("no printer for kernel %d", c->k);
+    }
+}
+
+static const char *const param_type[KW_K_COUNT] = {
+    "KwUnaryP", "KwBinaryP", "KwAffineP", "KwConvP",  "KwGemmP",  "KwPoolP", "KwReduceP",
+    "KwCopyP",  "KwGatherP", "KwSoftmaxP", "KwLayerNormP", "KwAttnP", "KwAsmP",
+};
+
+/* ---------------------------------------------------------------- operands */
+
+static void put_arg(Gen *gen, const KwNode *n, const KwArg *a)
+{
+    KwGraph *g = gen->g;
+    if (a->kind == KW_ARG_NULL) {
+        P("NULL");
+        return;
+    }
+    if (a->kind == KW_ARG_SCRATCH) {
+        P("(float *)(ws + %" PRId64 ")", n->scratch_off + a->off);
+        return;
+    }
+    const KwValue *v = &g->v[a->value];
+    int64_t off = v->off + a->off;
+    switch (v->st) {
+    case KW_ST_CONST: P("(kw_w.f + %" PRId64 ")", off / 4); break;
+    case KW_ST_INPUT: P("(in[%d] + %" PRId64 ")", v->st_index, off / 4); break;
+    case KW_ST_OUTPUT: P("(out[%d] + %" PRId64 ")", v->st_index, off / 4); break;
+    case KW_ST_WS: P("(float *)(ws + %" PRId64 ")", off); break;
+    default: KW_BUG("value %%%d '%s' has no storage", a->value, v->name);
+    }
+}
+
+/* ---------------------------------------------------------------- prelude */
+
+static void collect_usage(Gen *gen)
+{
+    KwGraph *g = gen->g;
+    for (int i = 0; i < g->nn; i++) {
+        const KwNode *n = &g->n[i];
+        if (n->dead)
+            continue;
+        for (int k = 0; k < n->n_calls; k++) {
+            const KwCall *c = &n->calls[k];
+            gen->used[c->k] = 1;
+            switch (c->k) {
+            case KW_K_UNARY:
+                if (c->p.un.op >= KW_UN_SQRT && c->p.un.op <= KW_UN_TRUNC && c->p.un.op != KW_UN_ABS &&
+                    c->p.un.op != KW_UN_NEG && c->p.un.op != KW_UN_RECIP && c->p.un.op != KW_UN_LEAKY &&
+                    c->p.un.op != KW_UN_HSIGMOID && c->p.un.op != KW_UN_HSWISH &&
+                    !(c->p.un.op == KW_UN_POWC && c->p.un.a == 2.0f))
+                    gen->need_libm = 1;
+                if (isinf(c->p.un.a) || isinf(c->p.un.b) || isnan(c->p.un.a) || isnan(c->p.un.b))
+                    gen->need_math_h = 1;
+                break;
+            case KW_K_BINARY:
+                if (c->p.bin.op == KW_BIN_POW)
+                    gen->need_libm = 1;
+                break;
+            case KW_K_SOFTMAX:
+            case KW_K_LAYERNORM: gen->need_libm = 1; break;
+            case KW_K_ATTENTION:
+                if (c->p.attn.ln)
+                    gen->need_libm = 1;
+                break;
+            case KW_K_CONV:
+            case KW_K_AFFINE:
+            case KW_K_GEMM: {
+                float lo = c->k == KW_K_CONV ? c->p.conv.lo : c->k == KW_K_GEMM ? c->p.gemm.lo : c->p.aff.lo;
+                float hi = c->k == KW_K_CONV ? c->p.conv.hi : c->k == KW_K_GEMM ? c->p.gemm.hi : c->p.aff.hi;
+                if (!isfinite(lo) || !isfinite(hi))
+                    gen->need_math_h = 1;
+                break;
+            }
+            default: break;
+            }
+        }
+    }
+    if (gen->need_libm)
+        gen->need_math_h = 1;
+}
+
+/* Pastes the sections of the runtime source that this model uses. */
+static void paste_runtime(Gen *gen)
+{
+    const char *s = kw_rt_ref_text;
+    int keep = 0;
+    while (*s) {
+        const char *e = strchr(s, '\n');
+        size_t len = e ? (size_t)(e - s + 1) : strlen(s);
+        if (strncmp(s, "/*@@ ", 5) == 0) {
+            char name[64] = {0};
+            sscanf(s + 5, "%63s", name);
+            keep = strcmp(name, "common") == 0;
+            for (int k = 0; k < KW_K_COUNT; k++)
+                if (gen->used[k] && strcmp(name, kw_kernel_name[k]) == 0)
+                    keep = 1;
+        } else if (keep && strncmp(s, "#include \"kw_rt.h\"", 18) != 0)
+            kw_buf_put(gen->c, s, len);
+        s += len;
+    }
+}
+
+/* ---------------------------------------------------------------- weights */
+
+/* An exact byte string: printable characters as themselves, the rest as octal escapes
+ * ('?' always escaped: trigraphs). Adjacent literals concatenate. */
+static void put_bytes(KwBuf *b, const unsigned char *p, int64_t n)
+{
+    char line[512];
+    int64_t i = 0;
+    while (i < n) {
+        size_t k = 0;
+        line[k++] = '"';
+        int prev_oct = 0;
+        for (int cnt = 0; cnt < 100 && i < n; cnt++, i++) {
+            unsigned c = p[i];
+            int digit = c >= '0' && c <= '7';
+            if (c >= 32 && c < 127 && c != '\\' && c != '"' && c != '?' && !(prev_oct && digit)) {
+                line[k++] = (char)c;
+                prev_oct = 0;
+            } else {
+                line[k++] = '\\';
+                if (c >= 64)
+                    line[k++] = (char)('0' + (c >> 6));
+                if (c >= 8)
+                    line[k++] = (char)('0' + ((c >> 3) & 7));
+                line[k++] = (char)('0' + (c & 7));
+                prev_oct = 1;
+            }
+        }
+        line[k++] = '"';
+        line[k++] = '\n';
+        kw_buf_put(b, line, k);
+    }
+}
+
+static void emit_weights(Gen *gen)
+{
+    KwGraph *g = gen->g;
+    int64_t bytes = g->weight_bytes;
+    if (bytes == 0) {
+        P("\n/* ---- weights: none ---- */\n");
+        return;
+    }
+    unsigned char *blob = kw_alloc(g->arena, (size_t)bytes);
+    for (int i = 0; i < g->nv; i++) {
+        const KwValue *v = &g->v[i];
+        if (v->st == KW_ST_CONST && v->alias < 0)
+            memcpy(blob + v->off, v->data, (size_t)(kw_numel(&v->shape) * kw_dtype_size(v->dt)));
+    }
+    P("\n/* ---- weights: %" PRId64 " bytes, little-endian float32, exact ---- */\n", g->weight_bytes);
+    P("#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__\n"
+      "#error \"kwcc: this model's weights are stored little-endian\"\n#endif\n");
+    if (gen->o->weights_extern) {
+        P("extern const float kw_jit_weights[];\n");
+        P("static const struct { const float *f; } kw_w = { kw_jit_weights };\n");
+        return;
+    }
+    P("static const union {\n    unsigned char b[%" PRId64 "];\n    float f[%" PRId64 "];\n} KW_ALIGNED kw_w = {\n",
+      bytes, bytes / 4);
+    put_bytes(gen->c, blob, bytes);
+    P("};\n");
+}
+
+/* ---------------------------------------------------------------- entry */
+
+static const char *sanitized_shape(Gen *gen, const KwShape *s)
+{
+    return kw_shape_str(gen->g->arena, s);
+}
+
+static void emit_node_banner(Gen *gen, int id, const KwNode *n)
+{
+    KwGraph *g = gen->g;
+    P("    /* n%d ", id);
+    put_comment_text(gen->c, n->op_type);
+    P(" '");
+    put_comment_text(gen->c, n->name);
+    P("'");
+    const KwValue *x = kw_in(g, n, 0), *y = kw_out(g, n, 0);
+    if (x && y)
+        P(": %s -> %s", sanitized_shape(gen, &x->shape), sanitized_shape(gen, &y->shape));
+    if (n->kw)
+        P(" [KernelWarehouse: warehouse %d, %d cells, %d mixtures]", n->kw->wh_index, n->kw->attn.n, n->kw->attn.m);
+    if (n->epi.act)
+        P(" +%s", n->epi.act == KW_ACT_RELU ? "relu" : "clip");
+    if (n->epi.res >= 0)
+        P(" +residual");
+    P(" */\n");
+}
+
+static void emit_params_and_calls(Gen *gen)
+{
+    KwGraph *g = gen->g;
+    KwBuf calls = {0};
+    KwBuf *saved = gen->c;
+    P("\n/* ---- kernel parameters ---- */\n");
+    for (int i = 0; i < g->nn; i++) {
+        const KwNode *n = &g->n[i];
+        if (n->dead)
+            continue;
+        for (int k = 0; k < n->n_calls; k++) {
+            const KwCall *c = &n->calls[k];
+            char table[64] = "NULL";
+            if (c->n_ints) {
+                snprintf(table, sizeof table, "kw_t%d_%d", i, k);
+                P("static const int %s[%d] = {", table, c->n_ints);
+                for (int j = 0; j < c->n_ints; j++)
+                    P("%s%d", j ? (j % 16 ? ", " : ",\n    ") : "", c->ints[j]);
+                P("};\n");
+            }
+            P("static const %s kw_p%d_%d = {", param_type[c->k], i, k);
+            put_params(gen, c, table);
+            P("};\n");
+        }
+    }
+    /* the entry body, into its own buffer first */
+    gen->c = &calls;
+    for (int i = 0; i < g->nn; i++) {
+        const KwNode *n = &g->n[i];
+        if (n->dead || n->n_calls == 0)
+            continue;
+        emit_node_banner(gen, i, n);
+        for (int k = 0; k < n->n_calls; k++) {
+            const KwCall *c = &n->calls[k];
+            P("    %s(&kw_p%d_%d", kw_kernel_name[c->k], i, k);
+            for (int a = 0; a < c->nargs; a++) {
+                P(", ");
+                put_arg(gen, n, &c->args[a]);
+            }
+            P(");\n");
+        }
+    }
+    /* outputs that are not written in place: copied at the end */
+    for (int k = 0; k < g->n_outputs; k++) {
+        const KwValue *v = &g->v[g->outputs[k]];
+        if (v->st == KW_ST_OUTPUT && v->st_index == k)
+            continue;
+        KwArg a = {KW_ARG_VALUE, g->outputs[k], 0};
+        P("    memcpy(out[%d], ", k);
+        put_arg(gen, NULL, &a);
+        P(", %" PRId64 ");\n", kw_numel(&v->shape) * 4);
+    }
+    gen->c = saved;
+    size_t len;
+    char *body = kw_buf_take(&calls, &len);
+    const char *pre = gen->o->prefix;
+    P("\n/* ---- entry points ---- */\n");
+    P("#ifndef KWCC_NO_STATIC_WORKSPACE\nstatic union {\n    unsigned char b[%" PRId64
+      "];\n    float f;\n} KW_ALIGNED kw_static_ws;\n#endif\n\n",
+      g->ws_bytes > 0 ? g->ws_bytes : 1);
+    P("int %s_run_multi(const float *const *in, float *const *out, void *workspace)\n{\n", pre);
+    P("    unsigned char *ws = (unsigned char *)workspace;\n");
+    P("    if (!in || !out)\n        return -1;\n");
+    P("    if (!ws) {\n#ifndef KWCC_NO_STATIC_WORKSPACE\n        ws = kw_static_ws.b;\n#else\n        return -1;\n#endif\n    }\n");
+    P("    (void)ws;\n");
+    if (body)
+        kw_buf_put(gen->c, body, len);
+    free(body);
+    P("    return 0;\n}\n\n");
+    /* single-buffer form: inputs back to back, outputs back to back */
+    P("int %s_run(const float *input, float *output, void *workspace)\n{\n", pre);
+    P("    const float *in[%d];\n    float *out[%d];\n", g->n_inputs, g->n_outputs);
+    int64_t off = 0;
+    for (int k = 0; k < g->n_inputs; k++) {
+        P("    in[%d] = input + %" PRId64 ";\n", k, off);
+        off += kw_numel(&g->v[g->inputs[k]].shape);
+    }
+    off = 0;
+    for (int k = 0; k < g->n_outputs; k++) {
+        P("    out[%d] = output + %" PRId64 ";\n", k, off);
+        off += kw_numel(&g->v[g->outputs[k]].shape);
+    }
+    P("    if (!input || !output)\n        return -1;\n");
+    P("    return %s_run_multi(in, out, workspace);\n}\n", pre);
+}
+
+static void emit_main(Gen *gen)
+{
+    KwGraph *g = gen->g;
+    const char *pre = gen->o->prefix;
+    int64_t tin = 0, tout = 0;
+    for (int k = 0; k < g->n_inputs; k++)
+        tin += kw_numel(&g->v[g->inputs[k]].shape);
+    for (int k = 0; k < g->n_outputs; k++)
+        tout += kw_numel(&g->v[g->outputs[k]].shape);
+    P("\n/* ---- test driver: cc -DKWCC_MAIN model.c -lm; ./a.out IN.bin... OUT.bin... [--repeat N] ---- */\n");
+    P("#ifdef KWCC_MAIN\n#include <stdio.h>\n#include <stdlib.h>\n#include <time.h>\n\n");
+    P("static float kw_main_in[%" PRId64 "], kw_main_out[%" PRId64 "];\n", tin ? tin : 1, tout ? tout : 1);
+    P("static const long kw_main_isz[%d] = {", g->n_inputs);
+    for (int k = 0; k < g->n_inputs; k++)
+        P("%s%" PRId64, k ? ", " : "", kw_numel(&g->v[g->inputs[k]].shape));
+    P("};\nstatic const long kw_main_osz[%d] = {", g->n_outputs);
+    for (int k = 0; k < g->n_outputs; k++)
+        P("%s%" PRId64, k ? ", " : "", kw_numel(&g->v[g->outputs[k]].shape));
+    P("};\n\n");
+    P("static double kw_main_now(void)\n{\n    struct timespec t;\n    clock_gettime(CLOCK_MONOTONIC, &t);\n"
+      "    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;\n}\n\n");
+    P("static int kw_main_cmp(const void *a, const void *b)\n{\n"
+      "    double x = *(const double *)a, y = *(const double *)b;\n    return x < y ? -1 : x > y;\n}\n\n");
+    P("int main(int argc, char **argv)\n{\n"
+      "    const char *files[%d];\n"
+      "    long repeat = 0, nfiles = 0, off = 0, i;\n"
+      "    for (i = 1; i < argc; i++) {\n"
+      "        if (strcmp(argv[i], \"--repeat\") == 0 && i + 1 < argc)\n"
+      "            repeat = atol(argv[++i]);\n"
+      "        else if (nfiles < %d)\n"
+      "            files[nfiles++] = argv[i];\n"
+      "        else {\n"
+      "            fprintf(stderr, \"%%s: too many arguments\\n\", argv[0]);\n"
+      "            return 2;\n"
+      "        }\n"
+      "    }\n"
+      "    if (nfiles != %d) {\n"
+      "        fprintf(stderr, \"usage: %%s%s%s [--repeat N]\\n\", argv[0]);\n"
+      "        return 2;\n"
+      "    }\n",
+      g->n_inputs + g->n_outputs, g->n_inputs + g->n_outputs, g->n_inputs + g->n_outputs,
+      g->n_inputs == 1 ? " INPUT.bin" : " INPUT0.bin ...", g->n_outputs == 1 ? " OUTPUT.bin" : " OUTPUT0.bin ...");
+    P("    for (i = 0; i < %d; i++) {\n"
+      "        FILE *f = fopen(files[i], \"rb\");\n"
+      "        long n;\n"
+      "        if (!f) {\n"
+      "            fprintf(stderr, \"%%s: cannot open %%s\\n\", argv[0], files[i]);\n"
+      "            return 1;\n"
+      "        }\n"
+      "        n = (long)fread(kw_main_in + off, sizeof(float), (size_t)kw_main_isz[i] + 1, f);\n"
+      "        fclose(f);\n"
+      "        if (n != kw_main_isz[i]) {\n"
+      "            fprintf(stderr, \"%%s: %%s holds %%ld floats, the model's input %%ld takes %%ld\\n\", argv[0],\n"
+      "                    files[i], n, i, kw_main_isz[i]);\n"
+      "            return 1;\n"
+      "        }\n"
+      "        off += kw_main_isz[i];\n"
+      "    }\n",
+      g->n_inputs);
+    P("    if (%s_run(kw_main_in, kw_main_out, NULL) != 0) {\n"
+      "        fprintf(stderr, \"%%s: the model failed\\n\", argv[0]);\n"
+      "        return 1;\n"
+      "    }\n",
+      pre);
+    P("    if (repeat > 0) {\n"
+      "        double *t = (double *)malloc(sizeof(double) * (size_t)repeat);\n"
+      "        if (!t)\n"
+      "            return 1;\n"
+      "        for (i = 0; i < repeat; i++) {\n"
+      "            double t0 = kw_main_now();\n"
+      "            %s_run(kw_main_in, kw_main_out, NULL);\n"
+      "            t[i] = kw_main_now() - t0;\n"
+      "        }\n"
+      "        qsort(t, (size_t)repeat, sizeof(double), kw_main_cmp);\n"
+      "        printf(\"median %%.1f us over %%ld runs (min %%.1f us)\\n\", repeat %% 2 ? t[repeat / 2] : 0.5 * (t[repeat / 2 - 1] + t[repeat / 2]), repeat, t[0]);\n"
+      "        free(t);\n"
+      "    }\n",
+      pre);
+    P("    for (i = 0, off = 0; i < %d; i++) {\n"
+      "        FILE *f = fopen(files[%d + i], \"wb\");\n"
+      "        if (!f || fwrite(kw_main_out + off, sizeof(float), (size_t)kw_main_osz[i], f) != (size_t)kw_main_osz[i]) {\n"
+      "            fprintf(stderr, \"%%s: cannot write %%s\\n\", argv[0], files[%d + i]);\n"
+      "            if (f)\n"
+      "                fclose(f);\n"
+      "            return 1;\n"
+      "        }\n"
+      "        fclose(f);\n"
+      "        off += kw_main_osz[i];\n"
+      "    }\n"
+      "    return 0;\n}\n#endif /* KWCC_MAIN */\n",
+      g->n_outputs, g->n_inputs, g->n_inputs);
+}
+
+/* ---------------------------------------------------------------- header */
+
+static void upper(char *dst, const char *src, size_t cap)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < cap; i++)
+        dst[i] = (char)(src[i] >= 'a' && src[i] <= 'z' ? src[i] - 32 : src[i]);
+    dst[i] = 0;
+}
+
+static void emit_header(Gen *gen, KwBuf *h)
+{
+    KwGraph *g = gen->g;
+    char up[256];
+    upper(up, gen->o->prefix, sizeof up);
+    kw_buf_printf(h, "/* %s.h -- generated by kwcc %s; do not edit. */\n", gen->o->prefix, KWCC_VERSION);
+    kw_buf_printf(h, "#ifndef KWCC_%s_H\n#define KWCC_%s_H\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n", up, up);
+    kw_buf_printf(h, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n", up, g->n_inputs, up, g->n_outputs);
+    int64_t tin = 0, tout = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        int cnt = pass ? g->n_outputs : g->n_inputs;
+        const char *kind = pass ? "OUTPUT" : "INPUT";
+        for (int k = 0; k < cnt; k++) {
+            const KwValue *v = &g->v[pass ? g->outputs[k] : g->inputs[k]];
+            int64_t n = kw_numel(&v->shape);
+            if (pass)
+                tout += n;
+            else
+                tin += n;
+            kw_buf_printf(h, "/* %s %d: '", pass ? "output" : "input", k);
+            put_comment_text(h, v->name);
+            kw_buf_printf(h, "', float32 %s */\n", kw_shape_str(g->arena, &v->shape));
+            kw_buf_printf(h, "#define %s_%s%d_SIZE %" PRId64 "\n#define %s_%s%d_RANK %d\n#define %s_%s%d_SHAPE {", up,
+                          kind, k, n, up, kind, k, v->shape.rank, up, kind, k);
+            for (int d = 0; d < v->shape.rank; d++)
+                kw_buf_printf(h, "%s%" PRId64, d ? ", " : "", v->shape.d[d]);
+            kw_buf_printf(h, "}\n");
+            if (cnt == 1)
+                kw_buf_printf(h, "#define %s_%s_SHAPE %s_%s0_SHAPE\n#define %s_%s_RANK %d\n", up, kind, up, kind, up, kind,
+                              v->shape.rank);
+        }
+    }
+    kw_buf_printf(h, "#define %s_INPUT_SIZE %" PRId64 " /* floats of all inputs, back to back */\n", up, tin);
+    kw_buf_printf(h, "#define %s_OUTPUT_SIZE %" PRId64 " /* floats of all outputs, back to back */\n", up, tout);
+    kw_buf_printf(h, "#define %s_WORKSPACE_BYTES %" PRId64 " /* scratch the caller may pass, float-aligned */\n", up,
+                  g->ws_bytes);
+    kw_buf_printf(h, "#define %s_WEIGHT_BYTES %" PRId64 " /* constant data in the model (flash) */\n\n", up,
+                  g->weight_bytes);
+    kw_buf_printf(h,
+                  "/* Runs the model on all inputs (back to back in `input`) and writes all outputs (back to\n"
+                  " * back in `output`). `workspace`: %s_WORKSPACE_BYTES bytes aligned for float, or NULL for a\n"
+                  " * static one (then calls must not overlap). Re-entrant with distinct workspaces. Returns 0,\n"
+                  " * or -1 on a NULL buffer. */\n",
+                  up);
+    kw_buf_printf(h, "int %s_run(const float *input, float *output, void *workspace);\n", gen->o->prefix);
+    kw_buf_printf(h, "/* The same with one pointer per input and per output, in the model's order. */\n");
+    kw_buf_printf(h, "int %s_run_multi(const float *const *inputs, float *const *outputs, void *workspace);\n",
+                  gen->o->prefix);
+    kw_buf_printf(h, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
+}
+
+/* ---------------------------------------------------------------- file */
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+int kw_emit_c(KwGraph *g, const KwEmitOpts *o, KwBuf *c, KwBuf *h)
+{
+    Gen gen_s = {g, o, c, {0}, 0, 0}, *gen = &gen_s;
+    collect_usage(gen);
+    int nodes = 0;
+    for (int i = 0; i < g->nn; i++)
+        nodes += !g->n[i].dead;
+    P("/* %s.c -- generated by kwcc %s from ", o->prefix, KWCC_VERSION);
+    put_comment_text(c, base_name(o->model_path));
+    P(" (ONNX opset %d, producer ", g->opset);
+    put_comment_text(c, g->producer ? g->producer : "?");
+    P(").\n * Do not edit; regenerate with kwcc. Target: generic (portable C99).\n");
+    P(" * %d nodes; weights %" PRId64 " bytes; workspace %" PRId64 " bytes.%s */\n", nodes, g->weight_bytes,
+      g->ws_bytes, gen->need_libm ? " Needs libm (-lm)." : " Needs no libm.");
+    P("#if defined(KWCC_MAIN) && !defined(_POSIX_C_SOURCE)\n#define _POSIX_C_SOURCE 200809L\n#endif\n");
+    if (gen->need_math_h)
+        P("#include <math.h>\n");
+    P("#include <stddef.h>\n#include <string.h>\n#include \"%s\"\n\n", o->header_name);
+    P("#if defined(__GNUC__) || defined(__clang__) || defined(__TINYC__)\n"
+      "#define KW_UNUSED __attribute__((unused))\n#define KW_ALIGNED __attribute__((aligned(64)))\n"
+      "#else\n#define KW_UNUSED\n#define KW_ALIGNED\n#endif\n");
+    P("#define KW_RT_GENERATED\n#define KW_RT_NO_PROTOTYPES\n#define KW_RT_FN static\n"
+      "#define KW_RT_LOCAL static KW_UNUSED\n");
+    if (!gen->need_libm)
+        P("#define KW_RT_NO_LIBM\n");
+    P("\n/* ---- runtime kernels (kwcc runtime/kw_rt.h, runtime/kw_rt_ref.c) ---- */\n");
+    kw_buf_puts(c, kw_rt_h_text);
+    paste_runtime(gen);
+    emit_weights(gen);
+    emit_params_and_calls(gen);
+    emit_main(gen);
+    emit_header(gen, h);
+    if (c->oom || h->oom)
+        return kw_error(g->diag, NULL, "out of memory while writing the C file");
+    return 0;
+}

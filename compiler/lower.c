@@ -1,0 +1,930 @@
+/* lower.c -- every node to the runtime kernel calls that compute it.
+ *
+ * The result (KwCall: a kernel, its parameter struct and its operands) is what codegen prints
+ * and what constant folding executes, so folded constants and generated code share one
+ * implementation. View ops (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout, a Cast
+ * to the same type) lower to nothing: the memory planner gives their output the input's
+ * bytes. Strided kernels get their index spaces with size-1 dims dropped and contiguous dims
+ * merged, which is what makes rank-8 Transposes of KernelWarehouse exports cheap. */
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+
+#include "kwcc_int.h"
+
+#define ERR(...) kw_error(g->diag, n, __VA_ARGS__)
+
+const char *const kw_kernel_name[KW_K_COUNT] = {
+    "kw_unary", "kw_binary", "kw_affine",  "kw_conv",      "kw_gemm",      "kw_pool",     "kw_reduce",
+    "kw_copy",  "kw_gather", "kw_softmax", "kw_layernorm", "kw_attention", "kw_assemble",
+};
+
+static KwCall *add_call(KwGraph *g, KwNode *n, KwKernel k)
+{
+    KwCall *c = kw_alloc(g->arena, sizeof(KwCall) * (size_t)(n->n_calls + 1));
+    if (n->n_calls)
+        memcpy(c, n->calls, sizeof(KwCall) * (size_t)n->n_calls);
+    n->calls = c;
+    c = &n->calls[n->n_calls++];
+    memset(c, 0, sizeof *c);
+    c->k = k;
+    return c;
+}
+
+static void arg_value(KwCall *c, int v, int64_t off)
+{
+    KwArg *a = &c->args[c->nargs++];
+    a->kind = v >= 0 ? KW_ARG_VALUE : KW_ARG_NULL;
+    a->value = v;
+    a->off = off;
+}
+
+static void arg_scratch(KwCall *c, int64_t off)
+{
+    KwArg *a = &c->args[c->nargs++];
+    a->kind = KW_ARG_SCRATCH;
+    a->value = -1;
+    a->off = off;
+}
+
+static void strides_of(const KwShape *s, int64_t *st)
+{
+    int64_t acc = 1;
+    for (int i = s->rank - 1; i >= 0; i--) {
+        st[i] = acc;
+        acc *= s->d[i];
+    }
+}
+
+/* Drops size-1 dims and merges dim i into i+1 when every stride array is contiguous
+ * across them. dims and the k stride arrays are edited in place; returns the new rank
+ * (at least 1). */
+static int merge_dims(int r, int64_t *dims, int k, int64_t st[][KW_MAX_RANK])
+{
+    int out = 0;
+    for (int i = 0; i < r; i++) {
+        if (dims[i] == 1)
+            continue;
+        if (out > 0) {
+            int ok = 1;
+            for (int a = 0; a < k; a++)
+                if (st[a][out - 1] != st[a][i] * dims[i])
+                    ok = 0;
+            if (ok) {
+                dims[out - 1] *= dims[i];
+                for (int a = 0; a < k; a++)
+                    st[a][out - 1] = st[a][i];
+                continue;
+            }
+        }
+        dims[out] = dims[i];
+        for (int a = 0; a < k; a++)
+            st[a][out] = st[a][i];
+        out++;
+    }
+    if (out == 0) {
+        dims[0] = 1;
+        for (int a = 0; a < k; a++)
+            st[a][0] = 0;
+        out = 1;
+    }
+    return out;
+}
+
+static int too_high(KwGraph *g, KwNode *n, int r)
+{
+    return r > KW_RT_MAXR ? ERR("needs a rank-%d index space after merging dims; kwcc supports %d", r, KW_RT_MAXR)
+                          : 0;
+}
+
+/* A strided copy of `dims` (rank r) from src (strides ss, offset soff) to dst (ds, doff). */
+static int lower_copy(KwGraph *g, KwNode *n, int src, int dst, int esize, int r, const int64_t *dims,
+                      const int64_t *ss, int64_t soff, const int64_t *ds, int64_t doff)
+{
+    int64_t d[KW_MAX_RANK], st[2][KW_MAX_RANK];
+    int64_t cnt = 1;
+    for (int i = 0; i < r; i++) {
+        d[i] = dims[i];
+        st[0][i] = ss[i];
+        st[1][i] = ds[i];
+        cnt *= dims[i];
+    }
+    if (cnt == 0)
+        return 0;
+    int m = merge_dims(r, d, 2, st);
+    KW_TRY(too_high(g, n, m));
+    KwCall *c = add_call(g, n, KW_K_COPY);
+    KwCopyP *p = &c->p.copy;
+    p->esize = esize;
+    p->rank = m;
+    for (int i = 0; i < m; i++) {
+        p->dim[i] = (int)d[i];
+        p->ss[i] = (int)st[0][i];
+        p->ds[i] = (int)st[1][i];
+    }
+    p->soff = (int)soff;
+    p->doff = (int)doff;
+    arg_value(c, src, 0);
+    arg_value(c, dst, 0);
+    return 0;
+}
+
+static void set_act(const KwEpi *e, int *act, float *lo, float *hi)
+{
+    *act = e->act;
+    *lo = e->lo;
+    *hi = e->hi;
+}
+
+/* ---------------------------------------------------------------- ops */
+
+static void conv_params(KwConvP *p, const KwWinGeom *wg, int O, int G)
+{
+    memset(p, 0, sizeof *p);
+    p->nsp = wg->nsp;
+    p->N = (int)wg->N;
+    p->C = (int)wg->C;
+    p->O = O;
+    p->G = G;
+    for (int s = 0; s < 3; s++) {
+        int i = s - (3 - wg->nsp);
+        p->in[s] = i >= 0 ? (int)wg->in[i] : 1;
+        p->out[s] = i >= 0 ? (int)wg->out[i] : 1;
+        p->k[s] = i >= 0 ? (int)wg->k[i] : 1;
+        p->stride[s] = i >= 0 ? (int)wg->stride[i] : 1;
+        p->pad[s] = i >= 0 ? (int)wg->pad_b[i] : 0;
+        p->dil[s] = i >= 0 ? (int)wg->dil[i] : 1;
+    }
+}
+
+static int lower_conv(KwGraph *g, KwNode *n)
+{
+    const KwValue *x = kw_in(g, n, 0), *w = kw_in(g, n, 1);
+    KwWinGeom wg;
+    KW_TRY(kw_win_geom(g, n, &x->shape, &w->shape, &wg));
+    KwCall *c = add_call(g, n, KW_K_CONV);
+    KwConvP *p = &c->p.conv;
+    conv_params(p, &wg, (int)wg.O, (int)wg.group);
+    /* ONNX weight layout: [O][C/g][k...] */
+    int64_t ksz = 1;
+    for (int s = 2; s >= 0; s--) {
+        p->wsk[s] = (int)ksz;
+        ksz *= p->k[s];
+    }
+    p->wsi = (int)ksz;
+    p->wso = (int)(ksz * w->shape.d[1]);
+    set_act(&n->epi, &p->act, &p->lo, &p->hi);
+    arg_value(c, n->in[0], 0);
+    arg_value(c, n->in[1], 0);
+    arg_value(c, n->epi.scale, 0);
+    arg_value(c, n->n_in > 2 ? n->in[2] : -1, 0);
+    arg_value(c, n->epi.res, 0);
+    arg_value(c, n->out[0], 0);
+    return 0;
+}
+
+static int lower_kwconv(KwGraph *g, KwNode *n)
+{
+    const KwKwInfo *k = n->kw;
+    const KwValue *x = kw_in(g, n, 0);
+    KwAttnP at = k->attn;
+    int P = at.n + 1, R = at.L + at.B + 1;
+    int64_t attn_floats = at.hidden + (int64_t)at.m * P + (at.basis ? (int64_t)at.m * R : 0);
+    int64_t a_off = ((attn_floats * 4 + 63) / 64) * 64;
+    int64_t w_off = a_off + (((int64_t)at.m * at.n * 4 + 63) / 64) * 64;
+    int64_t ksz = (int64_t)k->k[0] * k->k[1] * k->k[2];
+    int64_t wfloats = (int64_t)k->O * k->Cg * ksz;
+    n->scratch_bytes = w_off + wfloats * 4;
+
+    KwCall *c = add_call(g, n, KW_K_ATTENTION);
+    c->p.attn = at;
+    arg_value(c, n->in[0], 0);
+    const int ids[] = {k->w1, k->b1, k->ln_g, k->ln_b, k->w2, k->b2, k->w3, k->tb};
+    for (size_t i = 0; i < KW_COUNTOF(ids); i++)
+        arg_value(c, ids[i], 0);
+    arg_scratch(c, 0);
+    arg_scratch(c, a_off);
+
+    /* the assembled kernel's layout, read by the conv: [O][k...][C/g] */
+    int64_t wso = ksz * k->Cg, wsi = 1, wsk[3];
+    {
+        int64_t acc = k->Cg;
+        for (int s = 2; s >= 0; s--) {
+            wsk[s] = acc;
+            acc *= k->k[s];
+        }
+    }
+    /* cell dims in the warehouse's physical order (pass_kw laid E out in this order):
+     * co, then kernel-cell dims, then ci -- decreasing destination stride */
+    KwCall *as = add_call(g, n, KW_K_ASSEMBLE);
+    KwAsmP *ap = &as->p.as;
+    ap->m = at.m;
+    ap->n = at.n;
+    ap->S = k->S;
+    int64_t cnt[5], ds[5], ss[5];
+    int nl = 0;
+    cnt[nl] = k->co;
+    ds[nl++] = wso;
+    for (int s = 0; s < 3; s++)
+        if (k->ck[s] > 1) {
+            cnt[nl] = k->ck[s];
+            ds[nl++] = wsk[s];
+        }
+    cnt[nl] = k->ci;
+    ds[nl++] = wsi;
+    int64_t acc = 1;
+    for (int l = nl - 1; l >= 0; l--) {
+        ss[l] = acc;
+        acc *= cnt[l];
+    }
+    {
+        int64_t st[2][KW_MAX_RANK];
+        for (int l = 0; l < nl; l++) {
+            st[0][l] = ds[l];
+            st[1][l] = ss[l];
+        }
+        nl = merge_dims(nl, cnt, 2, st);
+        for (int l = 0; l < nl; l++) {
+            ap->cnt[l] = (int)cnt[l];
+            ap->ds[l] = (int)st[0][l];
+            ap->ss[l] = (int)st[1][l];
+        }
+        ap->nl = nl;
+    }
+    as->n_ints = at.m;
+    as->ints = KW_NEWN(g->arena, int, at.m);
+    for (int j = 0; j < at.m; j++) {
+        int i = j % k->Gi, o = (j / k->Gi) % k->Go, s = j / (k->Gi * k->Go);
+        int64_t base = (int64_t)o * k->co * wso + (int64_t)i * k->ci * wsi;
+        /* s runs row-major over the kernel positions in units of the cell's kernel extent */
+        for (int d = 2; d >= 0; d--) {
+            int per = k->k[d] / k->ck[d];
+            base += (int64_t)(s % per) * k->ck[d] * wsk[d];
+            s /= per;
+        }
+        as->ints[j] = (int)base;
+    }
+    arg_scratch(as, a_off);
+    arg_value(as, k->wh, 0);
+    arg_scratch(as, w_off);
+
+    KwWinGeom wg;
+    KwShape wshape = {x->shape.rank, {k->O, k->Cg}};
+    for (int i = 0; i < k->nsp; i++)
+        wshape.d[2 + i] = k->k[3 - k->nsp + i];
+    KW_TRY(kw_win_geom(g, n, &x->shape, &wshape, &wg));
+    KwCall *cv = add_call(g, n, KW_K_CONV);
+    KwConvP *p = &cv->p.conv;
+    conv_params(p, &wg, k->O, k->G);
+    p->wso = (int)wso;
+    p->wsi = (int)wsi;
+    for (int s = 0; s < 3; s++)
+        p->wsk[s] = k->k[s] > 1 ? (int)wsk[s] : 0;
+    set_act(&n->epi, &p->act, &p->lo, &p->hi);
+    arg_value(cv, n->in[0], 0);
+    arg_scratch(cv, w_off);
+    arg_value(cv, n->epi.scale, 0);
+    arg_value(cv, k->bias, 0);
+    arg_value(cv, n->epi.res, 0);
+    arg_value(cv, n->out[0], 0);
+    return 0;
+}
+
+static int unary_op(KwGraph *g, KwNode *n, KwUnaryP *p)
+{
+    p->a = p->b = 0;
+    switch (n->op) {
+    case KW_OP_Relu: p->op = KW_UN_RELU; break;
+    case KW_OP_Clip: {
+        p->op = KW_UN_CLIP;
+        p->a = n->n_in > 1 && n->in[1] >= 0 ? kw_const_scalar(g, n->in[1]) : -INFINITY;
+        p->b = n->n_in > 2 && n->in[2] >= 0 ? kw_const_scalar(g, n->in[2]) : INFINITY;
+        break;
+    }
+    case KW_OP_LeakyRelu:
+        p->op = KW_UN_LEAKY;
+        KW_TRY(kw_attr_float(g, n, "alpha", 0.01f, &p->a));
+        break;
+    case KW_OP_HardSigmoid:
+        p->op = KW_UN_HSIGMOID;
+        KW_TRY(kw_attr_float(g, n, "alpha", 0.2f, &p->a));
+        KW_TRY(kw_attr_float(g, n, "beta", 0.5f, &p->b));
+        break;
+    case KW_OP_HardSwish: p->op = KW_UN_HSWISH; break;
+    case KW_OP_Sqrt: p->op = KW_UN_SQRT; break;
+    case KW_OP_Erf: p->op = KW_UN_ERF; break;
+    case KW_OP_Abs: p->op = KW_UN_ABS; break;
+    case KW_OP_Neg: p->op = KW_UN_NEG; break;
+    case KW_OP_Sigmoid: p->op = KW_UN_SIGMOID; break;
+    case KW_OP_Exp: p->op = KW_UN_EXP; break;
+    case KW_OP_Log: p->op = KW_UN_LOG; break;
+    case KW_OP_Tanh: p->op = KW_UN_TANH; break;
+    case KW_OP_Reciprocal: p->op = KW_UN_RECIP; break;
+    case KW_OP_Floor: p->op = KW_UN_FLOOR; break;
+    case KW_OP_Ceil: p->op = KW_UN_CEIL; break;
+    default: KW_BUG("not a unary op: %s", kw_op_info[n->op].name);
+    }
+    return 0;
+}
+
+static int lower_unary(KwGraph *g, KwNode *n)
+{
+    KwCall *c = add_call(g, n, KW_K_UNARY);
+    KW_TRY(unary_op(g, n, &c->p.un));
+    c->p.un.n = (int)kw_numel(&kw_out(g, n, 0)->shape);
+    arg_value(c, n->in[0], 0);
+    arg_value(c, n->out[0], 0);
+    return 0;
+}
+
+/* Strides of `in` broadcast against out (right-aligned; 0 where in has size 1). */
+static void bcast_strides(const KwShape *in, const KwShape *out, int64_t *st)
+{
+    int64_t ist[KW_MAX_RANK];
+    strides_of(in, ist);
+    for (int i = 0; i < out->rank; i++) {
+        int k = i - (out->rank - in->rank);
+        st[i] = k >= 0 && in->d[k] != 1 ? ist[k] : 0;
+    }
+}
+
+static int emit_binary(KwGraph *g, KwNode *n, int op, int a, int b, int y)
+{
+    const KwShape *so = &g->v[y].shape;
+    int64_t dims[KW_MAX_RANK], st[2][KW_MAX_RANK];
+    for (int i = 0; i < so->rank; i++)
+        dims[i] = so->d[i];
+    bcast_strides(&g->v[a].shape, so, st[0]);
+    bcast_strides(&g->v[b].shape, so, st[1]);
+    if (kw_numel(so) == 0)
+        return 0;
+    int r = merge_dims(so->rank, dims, 2, st);
+    KW_TRY(too_high(g, n, r));
+    KwCall *c = add_call(g, n, KW_K_BINARY);
+    KwBinaryP *p = &c->p.bin;
+    p->op = op;
+    p->rank = r;
+    for (int i = 0; i < r; i++) {
+        p->dim[i] = (int)dims[i];
+        p->sa[i] = (int)st[0][i];
+        p->sb[i] = (int)st[1][i];
+    }
+    arg_value(c, a, 0);
+    arg_value(c, b, 0);
+    arg_value(c, y, 0);
+    return 0;
+}
+
+static int lower_binary(KwGraph *g, KwNode *n)
+{
+    int op;
+    switch (n->op) {
+    case KW_OP_Add: op = KW_BIN_ADD; break;
+    case KW_OP_Sub: op = KW_BIN_SUB; break;
+    case KW_OP_Mul: op = KW_BIN_MUL; break;
+    case KW_OP_Div: op = KW_BIN_DIV; break;
+    case KW_OP_Pow: op = KW_BIN_POW; break;
+    case KW_OP_Max: op = KW_BIN_MAX; break;
+    case KW_OP_Min: op = KW_BIN_MIN; break;
+    default: KW_BUG("not a binary op");
+    }
+    const KwValue *b = kw_in(g, n, 1);
+    if (n->op == KW_OP_Pow && b->data && kw_numel(&b->shape) == 1 &&
+        kw_shape_eq(&kw_in(g, n, 0)->shape, &kw_out(g, n, 0)->shape)) {
+        KwCall *c = add_call(g, n, KW_K_UNARY);
+        c->p.un.op = KW_UN_POWC;
+        c->p.un.n = (int)kw_numel(&kw_out(g, n, 0)->shape);
+        c->p.un.a = kw_const_scalar(g, n->in[1]);
+        arg_value(c, n->in[0], 0);
+        arg_value(c, n->out[0], 0);
+        return 0;
+    }
+    if (n->n_in == 1) {
+        KwCall *c = add_call(g, n, KW_K_UNARY);
+        c->p.un.op = KW_UN_COPY;
+        c->p.un.n = (int)kw_numel(&kw_out(g, n, 0)->shape);
+        arg_value(c, n->in[0], 0);
+        arg_value(c, n->out[0], 0);
+        return 0;
+    }
+    KW_TRY(emit_binary(g, n, op, n->in[0], n->in[1], n->out[0]));
+    for (int i = 2; i < n->n_in; i++) /* variadic Max/Min: fold the rest in, in place */
+        KW_TRY(emit_binary(g, n, op, n->out[0], n->in[i], n->out[0]));
+    return 0;
+}
+
+static int lower_affine(KwGraph *g, KwNode *n, int scale, int shift)
+{
+    const KwShape *s = &kw_in(g, n, 0)->shape;
+    KwCall *c = add_call(g, n, KW_K_AFFINE);
+    KwAffineP *p = &c->p.aff;
+    p->outer = (int)s->d[0];
+    p->C = (int)s->d[1];
+    p->inner = 1;
+    for (int i = 2; i < s->rank; i++)
+        p->inner *= (int)s->d[i];
+    set_act(&n->epi, &p->act, &p->lo, &p->hi);
+    arg_value(c, n->in[0], 0);
+    arg_value(c, scale, 0);
+    arg_value(c, shift, 0);
+    arg_value(c, n->out[0], 0);
+    return 0;
+}
+
+/* Inference BatchNormalization as y = x*scale + shift, both folded now. */
+int kw_bn_scale_shift(KwGraph *g, const KwNode *n, int *scale, int *shift)
+{
+    float eps;
+    KW_TRY(kw_attr_float(g, n, "epsilon", 1e-5f, &eps));
+    for (int i = 1; i < 5; i++)
+        if (!kw_in(g, n, i)->data)
+            return ERR("input %d ('%s') is computed at run time; kwcc needs BatchNormalization parameters to be "
+                       "constants",
+                       i, kw_in(g, n, i)->name);
+    const float *gm = kw_in(g, n, 1)->data, *bt = kw_in(g, n, 2)->data, *mu = kw_in(g, n, 3)->data,
+                *var = kw_in(g, n, 4)->data;
+    int64_t C = kw_in(g, n, 1)->shape.d[0];
+    *scale = kw_const_f32(g, kw_fmt(g->arena, "%s.scale", n->name), 1, &C, NULL);
+    *shift = kw_const_f32(g, kw_fmt(g->arena, "%s.shift", n->name), 1, &C, NULL);
+    float *sc = g->v[*scale].data, *sh = g->v[*shift].data;
+    for (int64_t c = 0; c < C; c++) {
+        /* in double, then rounded once: as close to the exact value as float allows */
+        double s = (double)gm[c] / sqrt((double)var[c] + (double)eps);
+        sc[c] = (float)s;
+        sh[c] = (float)((double)bt[c] - (double)mu[c] * s);
+    }
+    return 0;
+}
+
+static int lower_pool(KwGraph *g, KwNode *n)
+{
+    const KwValue *x = kw_in(g, n, 0);
+    KwWinGeom wg;
+    KW_TRY(kw_win_geom(g, n, &x->shape, NULL, &wg));
+    KwCall *c = add_call(g, n, KW_K_POOL);
+    KwPoolP *p = &c->p.pool;
+    p->kind = n->op == KW_OP_MaxPool ? KW_POOL_MAX : KW_POOL_AVG;
+    p->nsp = wg.nsp;
+    p->NC = (int)(wg.N * wg.C);
+    for (int s = 0; s < 3; s++) {
+        int i = s - (3 - wg.nsp);
+        p->in[s] = i >= 0 ? (int)wg.in[i] : 1;
+        p->out[s] = i >= 0 ? (int)wg.out[i] : 1;
+        p->k[s] = i >= 0 ? (int)wg.k[i] : 1;
+        p->stride[s] = i >= 0 ? (int)wg.stride[i] : 1;
+        p->pad_b[s] = i >= 0 ? (int)wg.pad_b[i] : 0;
+        p->pad_e[s] = i >= 0 ? (int)wg.pad_e[i] : 0;
+        p->dil[s] = i >= 0 ? (int)wg.dil[i] : 1;
+    }
+    int64_t cip = 0;
+    if (n->op == KW_OP_AveragePool)
+        KW_TRY(kw_attr_int(g, n, "count_include_pad", 0, &cip));
+    p->count_include_pad = (int)cip;
+    arg_value(c, n->in[0], 0);
+    arg_value(c, n->out[0], 0);
+    return 0;
+}
+
+/* Reduce over the dims set in mask; output dense in the order of the kept dims. */
+static int emit_reduce(KwGraph *g, KwNode *n, int op, int x, int y, const int *mask)
+{
+    const KwShape *s = &g->v[x].shape;
+    int64_t st[KW_MAX_RANK], od[KW_MAX_RANK], rd[KW_MAX_RANK], os[1][KW_MAX_RANK], rs[1][KW_MAX_RANK];
+    int no = 0, nr = 0;
+    strides_of(s, st);
+    for (int i = 0; i < s->rank; i++) {
+        if (mask[i]) {
+            rd[nr] = s->d[i];
+            rs[0][nr++] = st[i];
+        } else {
+            od[no] = s->d[i];
+            os[0][no++] = st[i];
+        }
+    }
+    if (kw_numel(&g->v[y].shape) == 0)
+        return 0;
+    no = merge_dims(no, od, 1, os);
+    int64_t rcount = 1;
+    for (int i = 0; i < nr; i++)
+        rcount *= rd[i];
+    nr = nr ? merge_dims(nr, rd, 1, rs) : 0;
+    if (rcount == 0)
+        nr = 1, rd[0] = 0, rs[0][0] = 0;
+    KW_TRY(too_high(g, n, no));
+    KW_TRY(too_high(g, n, nr));
+    KwCall *c = add_call(g, n, KW_K_REDUCE);
+    KwReduceP *p = &c->p.red;
+    p->op = op;
+    p->orank = no;
+    p->rrank = nr;
+    for (int i = 0; i < no; i++) {
+        p->odim[i] = (int)od[i];
+        p->os[i] = (int)os[0][i];
+    }
+    for (int i = 0; i < nr; i++) {
+        p->rdim[i] = (int)rd[i];
+        p->rs[i] = (int)rs[0][i];
+    }
+    arg_value(c, x, 0);
+    arg_value(c, y, 0);
+    return 0;
+}
+
+static int lower_reduce(KwGraph *g, KwNode *n)
+{
+    const KwValue *x = kw_in(g, n, 0);
+    int mask[KW_MAX_RANK], noop, op;
+    switch (n->op) {
+    case KW_OP_ReduceMean: op = KW_RED_MEAN; break;
+    case KW_OP_ReduceSum: op = KW_RED_SUM; break;
+    case KW_OP_ReduceMax: op = KW_RED_MAX; break;
+    case KW_OP_ReduceMin: op = KW_RED_MIN; break;
+    case KW_OP_ReduceProd: op = KW_RED_PROD; break;
+    case KW_OP_ReduceSumSquare: op = KW_RED_SUMSQ; break;
+    case KW_OP_ReduceL1: op = KW_RED_L1; break;
+    case KW_OP_GlobalAveragePool:
+    case KW_OP_GlobalMaxPool:
+        for (int i = 0; i < x->shape.rank; i++)
+            mask[i] = i >= 2;
+        return emit_reduce(g, n, n->op == KW_OP_GlobalMaxPool ? KW_RED_MAX : KW_RED_MEAN, n->in[0], n->out[0], mask);
+    default: KW_BUG("not a reduction");
+    }
+    KW_TRY(kw_reduce_axes(g, n, x->shape.rank, mask, &noop));
+    if (noop) {
+        /* nothing reduced: the SUMSQ/L1 element maps still apply */
+        KwCall *c = add_call(g, n, KW_K_UNARY);
+        c->p.un.op = op == KW_RED_SUMSQ ? KW_UN_POWC : op == KW_RED_L1 ? KW_UN_ABS : KW_UN_COPY;
+        c->p.un.a = 2.0f;
+        c->p.un.n = (int)kw_numel(&x->shape);
+        arg_value(c, n->in[0], 0);
+        arg_value(c, n->out[0], 0);
+        return 0;
+    }
+    return emit_reduce(g, n, op, n->in[0], n->out[0], mask);
+}
+
+static int lower_gemm(KwGraph *g, KwNode *n)
+{
+    const KwValue *a = kw_in(g, n, 0), *b = kw_in(g, n, 1), *cv = kw_in(g, n, 2);
+    int64_t ta, tb;
+    KwCall *c = add_call(g, n, KW_K_GEMM);
+    KwGemmP *p = &c->p.gemm;
+    KW_TRY(kw_attr_int(g, n, "transA", 0, &ta));
+    KW_TRY(kw_attr_int(g, n, "transB", 0, &tb));
+    KW_TRY(kw_attr_float(g, n, "alpha", 1.0f, &p->alpha));
+    KW_TRY(kw_attr_float(g, n, "beta", 1.0f, &p->beta));
+    const KwShape *so = &kw_out(g, n, 0)->shape;
+    p->M = (int)so->d[0];
+    p->N = (int)so->d[1];
+    p->K = (int)(ta ? a->shape.d[0] : a->shape.d[1]);
+    p->a_rs = ta ? 1 : (int)a->shape.d[1];
+    p->a_cs = ta ? (int)a->shape.d[1] : 1;
+    p->b_rs = tb ? 1 : (int)b->shape.d[1];
+    p->b_cs = tb ? (int)b->shape.d[1] : 1;
+    if (cv) {
+        int64_t st[KW_MAX_RANK];
+        bcast_strides(&cv->shape, so, st);
+        p->c_rs = (int)st[0];
+        p->c_cs = (int)st[1];
+    }
+    set_act(&n->epi, &p->act, &p->lo, &p->hi);
+    arg_value(c, n->in[0], 0);
+    arg_value(c, n->in[1], 0);
+    arg_value(c, cv ? n->in[2] : -1, 0);
+    arg_value(c, n->out[0], 0);
+    return 0;
+}
+
+static int lower_matmul(KwGraph *g, KwNode *n)
+{
+    const KwValue *a = kw_in(g, n, 0), *b = kw_in(g, n, 1);
+    const KwShape *so = &kw_out(g, n, 0)->shape;
+    KwShape sa = a->shape, sb = b->shape;
+    if (sa.rank == 1) {
+        sa.rank = 2;
+        sa.d[1] = sa.d[0];
+        sa.d[0] = 1;
+    }
+    if (sb.rank == 1) {
+        sb.rank = 2;
+        sb.d[1] = 1;
+    }
+    int64_t M = sa.d[sa.rank - 2], K = sa.d[sa.rank - 1], N = sb.d[sb.rank - 1];
+    /* batch dims: broadcast strides of A, B and Y in units of whole matrices */
+    KwShape ba = sa, bb = sb, bo;
+    ba.rank -= 2;
+    bb.rank -= 2;
+    kw_bcast_shape(g, n, &ba, &bb, &bo);
+    int64_t dims[KW_MAX_RANK], st[3][KW_MAX_RANK];
+    bcast_strides(&ba, &bo, st[0]);
+    bcast_strides(&bb, &bo, st[1]);
+    strides_of(&bo, st[2]);
+    for (int i = 0; i < bo.rank; i++) {
+        dims[i] = bo.d[i];
+        st[0][i] *= M * K;
+        st[1][i] *= K * N;
+        st[2][i] *= M * N;
+    }
+    if (kw_numel(so) == 0)
+        return 0;
+    int r = bo.rank ? merge_dims(bo.rank, dims, 3, st) : 0;
+    if (r == 1 && dims[0] == 1)
+        r = 0;
+    if (r > 4)
+        return ERR("needs %d broadcast batch dims after merging; kwcc supports 4", r);
+    KwCall *c = add_call(g, n, KW_K_GEMM);
+    KwGemmP *p = &c->p.gemm;
+    p->M = (int)M;
+    p->N = (int)N;
+    p->K = (int)K;
+    p->a_rs = (int)K;
+    p->a_cs = 1;
+    p->b_rs = (int)N;
+    p->b_cs = 1;
+    p->alpha = 1.0f;
+    p->nb = r;
+    for (int i = 0; i < r; i++) {
+        p->bdim[i] = (int)dims[i];
+        p->a_bs[i] = (int)st[0][i];
+        p->b_bs[i] = (int)st[1][i];
+        p->y_bs[i] = (int)st[2][i];
+    }
+    set_act(&n->epi, &p->act, &p->lo, &p->hi);
+    arg_value(c, n->in[0], 0);
+    arg_value(c, n->in[1], 0);
+    arg_value(c, -1, 0);
+    arg_value(c, n->out[0], 0);
+    return 0;
+}
+
+static int lower_transpose(KwGraph *g, KwNode *n)
+{
+    const KwValue *x = kw_in(g, n, 0);
+    const KwShape *so = &kw_out(g, n, 0)->shape;
+    int64_t perm[KW_MAX_RANK], xs[KW_MAX_RANK], ss[KW_MAX_RANK], ds[KW_MAX_RANK];
+    int cnt;
+    KW_TRY(kw_attr_ints(g, n, "perm", perm, KW_MAX_RANK, &cnt));
+    if (cnt < 0)
+        for (int i = 0; i < x->shape.rank; i++)
+            perm[i] = x->shape.rank - 1 - i;
+    strides_of(&x->shape, xs);
+    strides_of(so, ds);
+    for (int i = 0; i < so->rank; i++)
+        ss[i] = xs[perm[i]];
+    return lower_copy(g, n, n->in[0], n->out[0], kw_dtype_size(x->dt), so->rank, so->d, ss, 0, ds, 0);
+}
+
+static int lower_concat(KwGraph *g, KwNode *n)
+{
+    const KwShape *so = &kw_out(g, n, 0)->shape;
+    int64_t axis, a, ds[KW_MAX_RANK], off = 0;
+    KW_TRY(kw_attr_int(g, n, "axis", 0, &axis));
+    kw_norm_axis(axis, so->rank, &a);
+    strides_of(so, ds);
+    for (int i = 0; i < n->n_in; i++) {
+        const KwValue *v = kw_in(g, n, i);
+        int64_t ss[KW_MAX_RANK];
+        strides_of(&v->shape, ss);
+        KW_TRY(lower_copy(g, n, n->in[i], n->out[0], kw_dtype_size(v->dt), so->rank, v->shape.d, ss, 0, ds,
+                          off * ds[a]));
+        off += v->shape.d[a];
+    }
+    return 0;
+}
+
+static int lower_slice(KwGraph *g, KwNode *n)
+{
+    const KwValue *x = kw_in(g, n, 0);
+    int64_t start[KW_MAX_RANK], step[KW_MAX_RANK], xs[KW_MAX_RANK], ss[KW_MAX_RANK], ds[KW_MAX_RANK], soff = 0;
+    KwShape so;
+    KW_TRY(kw_slice_geom(g, n, &x->shape, start, step, &so));
+    strides_of(&x->shape, xs);
+    strides_of(&so, ds);
+    for (int i = 0; i < so.rank; i++) {
+        ss[i] = xs[i] * step[i];
+        soff += start[i] * xs[i];
+    }
+    return lower_copy(g, n, n->in[0], n->out[0], kw_dtype_size(x->dt), so.rank, so.d, ss, soff, ds, 0);
+}
+
+static int lower_split(KwGraph *g, KwNode *n)
+{
+    const KwValue *x = kw_in(g, n, 0);
+    int64_t axis, sizes[256], xs[KW_MAX_RANK], off = 0;
+    KW_TRY(kw_split_sizes(g, n, &x->shape, &axis, sizes));
+    strides_of(&x->shape, xs);
+    for (int i = 0; i < n->n_out; i++) {
+        KwShape s = x->shape;
+        s.d[axis] = sizes[i];
+        if (n->out[i] >= 0) {
+            int64_t ds[KW_MAX_RANK];
+            strides_of(&s, ds);
+            KW_TRY(lower_copy(g, n, n->in[0], n->out[i], kw_dtype_size(x->dt), s.rank, s.d, xs, off * xs[axis], ds,
+                              0));
+        }
+        off += sizes[i];
+    }
+    return 0;
+}
+
+static int lower_expand(KwGraph *g, KwNode *n)
+{
+    const KwValue *x = kw_in(g, n, 0);
+    const KwShape *so = &kw_out(g, n, 0)->shape;
+    int64_t ss[KW_MAX_RANK], ds[KW_MAX_RANK];
+    bcast_strides(&x->shape, so, ss);
+    strides_of(so, ds);
+    return lower_copy(g, n, n->in[0], n->out[0], kw_dtype_size(x->dt), so->rank, so->d, ss, 0, ds, 0);
+}
+
+static int lower_gather(KwGraph *g, KwNode *n)
+{
+    const KwValue *x = kw_in(g, n, 0), *idx = kw_in(g, n, 1);
+    int64_t axis, a;
+    KW_TRY(kw_attr_int(g, n, "axis", 0, &axis));
+    kw_norm_axis(axis, x->shape.rank, &a);
+    KwCall *c = add_call(g, n, KW_K_GATHER);
+    KwGatherP *p = &c->p.gather;
+    p->esize = kw_dtype_size(x->dt);
+    p->outer = p->inner = 1;
+    for (int i = 0; i < x->shape.rank; i++) {
+        if (i < a)
+            p->outer *= (int)x->shape.d[i];
+        else if (i > a)
+            p->inner *= (int)x->shape.d[i];
+    }
+    p->axis_n = (int)x->shape.d[a];
+    p->nidx = (int)kw_numel(&idx->shape);
+    c->n_ints = p->nidx;
+    c->ints = KW_NEWN(g->arena, int, p->nidx + 1);
+    for (int i = 0; i < p->nidx; i++) {
+        int64_t v = ((const int64_t *)idx->data)[i];
+        c->ints[i] = (int)(v < 0 ? v + p->axis_n : v);
+    }
+    p->idx = c->ints;
+    if (kw_numel(&kw_out(g, n, 0)->shape) == 0) {
+        n->n_calls = 0;
+        return 0;
+    }
+    arg_value(c, n->in[0], 0);
+    arg_value(c, n->out[0], 0);
+    return 0;
+}
+
+static int lower_softmax(KwGraph *g, KwNode *n)
+{
+    const KwValue *x = kw_in(g, n, 0);
+    int64_t axis, a, outer, len, inner;
+    KW_TRY(kw_attr_int(g, n, "axis", g->opset >= 13 ? -1 : 1, &axis));
+    kw_norm_axis(axis, x->shape.rank, &a);
+    kw_softmax_geom(g, n, &x->shape, a, &outer, &len, &inner);
+    if (outer * len * inner == 0)
+        return 0;
+    KwCall *c = add_call(g, n, KW_K_SOFTMAX);
+    c->p.sm.outer = (int)outer;
+    c->p.sm.n = (int)len;
+    c->p.sm.inner = (int)inner;
+    arg_value(c, n->in[0], 0);
+    arg_value(c, n->out[0], 0);
+    return 0;
+}
+
+/* A constant broadcast to `to` (a new constant), or the value itself if it already has it. */
+static int expand_const(KwGraph *g, int v, const KwShape *to)
+{
+    if (v < 0 || kw_shape_eq(&g->v[v].shape, to))
+        return v;
+    int out = kw_const_new(g, kw_fmt(g->arena, "%s.expanded", g->v[v].name), KW_F32, to, NULL);
+    int64_t st[KW_MAX_RANK], ds[KW_MAX_RANK];
+    bcast_strides(&g->v[v].shape, to, st);
+    strides_of(to, ds);
+    const float *src = g->v[v].data;
+    float *dst = g->v[out].data;
+    for (int64_t i = 0; i < kw_numel(to); i++) {
+        int64_t rem = i, so = 0;
+        for (int k = 0; k < to->rank; k++) {
+            so += (rem / ds[k]) * st[k];
+            rem %= ds[k];
+        }
+        dst[i] = src[so];
+    }
+    return out;
+}
+
+static int lower_layernorm(KwGraph *g, KwNode *n)
+{
+    const KwValue *x = kw_in(g, n, 0);
+    int64_t axis, a;
+    KW_TRY(kw_attr_int(g, n, "axis", -1, &axis));
+    kw_norm_axis(axis, x->shape.rank, &a);
+    KwShape ns = {0, {0}};
+    for (int i = (int)a; i < x->shape.rank; i++)
+        ns.d[ns.rank++] = x->shape.d[i];
+    KwCall *c = add_call(g, n, KW_K_LAYERNORM);
+    KW_TRY(kw_attr_float(g, n, "epsilon", 1e-5f, &c->p.ln.eps));
+    c->p.ln.n = (int)kw_numel(&ns);
+    c->p.ln.outer = c->p.ln.n ? (int)(kw_numel(&x->shape) / c->p.ln.n) : 0;
+    if (kw_numel(&x->shape) == 0) {
+        n->n_calls = 0;
+        return 0;
+    }
+    arg_value(c, n->in[0], 0);
+    arg_value(c, expand_const(g, n->in[1], &ns), 0);
+    arg_value(c, n->n_in > 2 ? expand_const(g, n->in[2], &ns) : -1, 0);
+    arg_value(c, n->out[0], 0);
+    return 0;
+}
+
+int kw_lower(KwGraph *g, KwNode *n)
+{
+    n->calls = NULL;
+    n->n_calls = 0;
+    n->scratch_bytes = 0;
+    if (kw_op_info[n->op].flags & KW_OPF_VIEW)
+        return 0;
+    switch (n->op) {
+    case KW_OP_Conv: return lower_conv(g, n);
+    case KW_OP_KwConv: return lower_kwconv(g, n);
+    case KW_OP_BatchNormalization: {
+        int sc, sh;
+        KW_TRY(kw_bn_scale_shift(g, n, &sc, &sh));
+        return lower_affine(g, n, sc, sh);
+    }
+    case KW_OP_Affine: return lower_affine(g, n, n->in[1], n->in[2]);
+    case KW_OP_MaxPool:
+    case KW_OP_AveragePool: return lower_pool(g, n);
+    case KW_OP_GlobalAveragePool:
+    case KW_OP_GlobalMaxPool:
+    case KW_OP_ReduceMean:
+    case KW_OP_ReduceSum:
+    case KW_OP_ReduceMax:
+    case KW_OP_ReduceMin:
+    case KW_OP_ReduceProd:
+    case KW_OP_ReduceSumSquare:
+    case KW_OP_ReduceL1: return lower_reduce(g, n);
+    case KW_OP_Gemm: return lower_gemm(g, n);
+    case KW_OP_MatMul: return lower_matmul(g, n);
+    case KW_OP_Transpose: return lower_transpose(g, n);
+    case KW_OP_Concat: return lower_concat(g, n);
+    case KW_OP_Slice: return lower_slice(g, n);
+    case KW_OP_Split: return lower_split(g, n);
+    case KW_OP_Expand: return lower_expand(g, n);
+    case KW_OP_Gather: return lower_gather(g, n);
+    case KW_OP_Softmax: return lower_softmax(g, n);
+    case KW_OP_LayerNormalization: return lower_layernorm(g, n);
+    case KW_OP_Cast: {
+        int64_t to;
+        KW_TRY(kw_attr_int(g, n, "to", 1, &to));
+        if (to == 1)
+            return 0; /* float to float: a view; memplan aliases it */
+        KwCall *c = add_call(g, n, KW_K_UNARY); /* float to integer (and back): truncation */
+        c->p.un.op = KW_UN_TRUNC;
+        c->p.un.n = (int)kw_numel(&kw_out(g, n, 0)->shape);
+        arg_value(c, n->in[0], 0);
+        arg_value(c, n->out[0], 0);
+        return 0;
+    }
+    case KW_OP_Shape:
+    case KW_OP_ConstantOfShape:
+    case KW_OP_Range:
+    case KW_OP_Constant: return ERR("must be computable at compile time, but its inputs are not constant");
+    default:
+        if (kw_op_info[n->op].flags & KW_OPF_UNARY)
+            return lower_unary(g, n);
+        if (kw_op_info[n->op].flags & KW_OPF_BINARY)
+            return lower_binary(g, n);
+        KW_BUG("no lowering for op %s", kw_op_info[n->op].name);
+    }
+}
+
+int kw_pass_lower(KwGraph *g)
+{
+    for (int i = 0; i < g->nn; i++) {
+        KwNode *n = &g->n[i];
+        if (!n->dead)
+            kw_lower(g, n);
+    }
+    return g->diag->n_errors ? -1 : 0;
+}
+
+void kw_exec_call(const KwCall *c, void *const *a)
+{
+    switch (c->k) {
+    case KW_K_UNARY: kw_unary(&c->p.un, a[0], a[1]); break;
+    case KW_K_BINARY: kw_binary(&c->p.bin, a[0], a[1], a[2]); break;
+    case KW_K_AFFINE: kw_affine(&c->p.aff, a[0], a[1], a[2], a[3]); break;
+    case KW_K_CONV: kw_conv(&c->p.conv, a[0], a[1], a[2], a[3], a[4], a[5]); break;
+    case KW_K_GEMM: kw_gemm(&c->p.gemm, a[0], a[1], a[2], a[3]); break;
+    case KW_K_POOL: kw_pool(&c->p.pool, a[0], a[1]); break;
+    case KW_K_REDUCE: kw_reduce(&c->p.red, a[0], a[1]); break;
+    case KW_K_COPY: kw_copy(&c->p.copy, a[0], a[1]); break;
+    case KW_K_GATHER: kw_gather(&c->p.gather, a[0], a[1]); break;
+    case KW_K_SOFTMAX: kw_softmax(&c->p.sm, a[0], a[1]); break;
+    case KW_K_LAYERNORM: kw_layernorm(&c->p.ln, a[0], a[1], a[2], a[3]); break;
+    case KW_K_ATTENTION:
+        kw_attention(&c->p.attn, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]);
+        break;
+    case KW_K_ASSEMBLE: kw_assemble(&c->p.as, a[0], a[1], a[2]); break;
+    default: KW_BUG("unknown kernel %d", c->k);
+    }
+}

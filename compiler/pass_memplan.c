@@ -1,0 +1,261 @@
+/* pass_memplan.c -- where every byte lives.
+ *
+ *   constants   one weight blob, in first-use order, each 64-byte aligned; only constants a
+ *               kernel call reads are stored (folded-away and lifted-away ones are not);
+ *   views       (Reshape, Flatten, Squeeze, ...) share their input's bytes: alias chains end
+ *               at a root value that owns storage;
+ *   outputs     a graph output's root is written straight into the caller's output buffer,
+ *               unless it is a constant, an input or the root of another output (then the
+ *               entry function copies it at the end);
+ *   the rest    one workspace: each root is live from its producer to its last reader, and
+ *               each node's scratch for the duration of the node. Elementwise ops run in place
+ *               when their input dies at them. Offsets by best fit, in producer order.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kwcc_int.h"
+
+#define ALIGN 64
+
+static int64_t align_up(int64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
+
+static int root_of(const KwGraph *g, int v)
+{
+    while (g->v[v].alias >= 0)
+        v = g->v[v].alias;
+    return v;
+}
+
+static int64_t value_bytes(const KwValue *v) { return kw_numel(&v->shape) * kw_dtype_size(v->dt); }
+
+static int is_view(const KwGraph *g, const KwNode *n)
+{
+    (void)g;
+    if (kw_op_info[n->op].flags & KW_OPF_VIEW)
+        return 1;
+    return n->op == KW_OP_Cast && n->n_calls == 0;
+}
+
+/* Ops that may write their output over input `k`: elementwise, equal shapes. Binary ops
+ * may reuse either input; the others only their data input. */
+static int may_run_in_place(const KwGraph *g, const KwNode *n, int k)
+{
+    int f = kw_op_info[n->op].flags;
+    int elementwise = (f & (KW_OPF_UNARY | KW_OPF_BINARY)) || n->op == KW_OP_Affine ||
+                      n->op == KW_OP_BatchNormalization;
+    if (!elementwise || (k != 0 && !(f & KW_OPF_BINARY)))
+        return 0;
+    const KwValue *x = &g->v[n->in[k]], *y = &g->v[n->out[0]];
+    return x->dt == y->dt && kw_shape_eq(&x->shape, &y->shape);
+}
+
+typedef struct Block {
+    int64_t off, size;
+    int last;
+} Block;
+
+/* Lowest-waste gap of at least `size` among the live blocks (sorted by offset). */
+static int64_t best_fit(Block *live, int nlive, int64_t size)
+{
+    int64_t best = -1, best_waste = INT64_MAX, prev_end = 0;
+    for (int i = 0; i <= nlive; i++) {
+        int64_t start = i < nlive ? live[i].off : INT64_MAX;
+        int64_t gap = start - prev_end;
+        if (gap >= size && (i == nlive ? 0 : gap - size) < best_waste) {
+            best = prev_end;
+            best_waste = i == nlive ? 0 : gap - size;
+            if (i == nlive && best_waste == 0 && best != prev_end)
+                break;
+        }
+        if (i < nlive && live[i].off + live[i].size > prev_end)
+            prev_end = live[i].off + live[i].size;
+    }
+    return best;
+}
+
+static void insert_block(Block *live, int *nlive, Block b)
+{
+    int i = *nlive;
+    while (i > 0 && live[i - 1].off > b.off) {
+        live[i] = live[i - 1];
+        i--;
+    }
+    live[i] = b;
+    (*nlive)++;
+}
+
+static void for_each_read(const KwGraph *g, const KwNode *n, int *reads, int *cnt)
+{
+    *cnt = 0;
+    for (int k = 0; k < n->n_in; k++)
+        if (n->in[k] >= 0)
+            reads[(*cnt)++] = n->in[k];
+    if (n->epi.res >= 0)
+        reads[(*cnt)++] = n->epi.res;
+    (void)g;
+}
+
+int kw_pass_memplan(KwGraph *g)
+{
+    int nv = g->nv, nn = g->nn;
+    for (int i = 0; i < nv; i++) {
+        g->v[i].alias = -1;
+        g->v[i].st = KW_ST_NONE;
+        g->v[i].off = 0;
+    }
+    /* 1. views alias their input */
+    for (int i = 0; i < nn; i++) {
+        KwNode *n = &g->n[i];
+        if (!n->dead && is_view(g, n))
+            g->v[n->out[0]].alias = n->in[0];
+    }
+    /* 2. last reader of each value (and so of each root, below) */
+    int *last = KW_NEWN(g->arena, int, nv), *def = KW_NEWN(g->arena, int, nv);
+    for (int i = 0; i < nv; i++) {
+        last[i] = -1;
+        def[i] = -1;
+    }
+    int *reads = KW_NEWN(g->arena, int, 64 + 1024);
+    for (int i = 0; i < nn; i++) {
+        KwNode *n = &g->n[i];
+        if (n->dead)
+            continue;
+        int cnt;
+        if (n->n_in > 1000)
+            return kw_error(g->diag, n, "has %d inputs; at most 1000 are supported", n->n_in);
+        for_each_read(g, n, reads, &cnt);
+        for (int k = 0; k < cnt; k++)
+            last[reads[k]] = i;
+        for (int k = 0; k < n->n_out; k++)
+            if (n->out[k] >= 0)
+                def[n->out[k]] = i;
+    }
+    /* 3. graph outputs: straight into the caller's buffer where possible */
+    for (int k = 0; k < g->n_outputs; k++) {
+        int r = root_of(g, g->outputs[k]);
+        last[g->outputs[k]] = nn; /* read at the end (a copy, at most) */
+        KwValue *v = &g->v[r];
+        if (v->data || v->input_index >= 0 || v->st == KW_ST_OUTPUT)
+            continue;
+        v->st = KW_ST_OUTPUT;
+        v->st_index = k;
+    }
+    /* roots' last use covers every alias */
+    for (int i = 0; i < nv; i++)
+        if (last[i] >= 0) {
+            int r = root_of(g, i);
+            if (last[i] > last[r])
+                last[r] = last[i];
+        }
+    /* 4. in-place elementwise ops */
+    for (int i = 0; i < nn; i++) {
+        KwNode *n = &g->n[i];
+        if (n->dead || n->n_calls == 0 || is_view(g, n))
+            continue;
+        int y = n->out[0];
+        if (g->v[y].st == KW_ST_OUTPUT)
+            continue;
+        for (int k = 0; k < n->n_in && k < 2; k++) {
+            if (n->in[k] < 0 || !may_run_in_place(g, n, k))
+                continue;
+            int r = root_of(g, n->in[k]);
+            const KwValue *rv = &g->v[r];
+            if (rv->data || rv->input_index >= 0 || rv->st == KW_ST_OUTPUT || last[r] != i)
+                continue;
+            if (value_bytes(rv) != value_bytes(&g->v[y]))
+                continue;
+            g->v[y].alias = r;
+            last[r] = last[y] > last[r] ? last[y] : last[r];
+            break;
+        }
+    }
+    for (int i = 0; i < nv; i++) /* views of in-place outputs */
+        if (last[i] >= 0) {
+            int r = root_of(g, i);
+            if (last[i] > last[r])
+                last[r] = last[i];
+        }
+    /* 5. constants: the weight blob, in order of first use by a kernel call */
+    int64_t wb = 0;
+    for (int i = 0; i < nn; i++) {
+        KwNode *n = &g->n[i];
+        if (n->dead)
+            continue;
+        for (int c = 0; c < n->n_calls; c++)
+            for (int a = 0; a < n->calls[c].nargs; a++) {
+                const KwArg *arg = &n->calls[c].args[a];
+                if (arg->kind != KW_ARG_VALUE)
+                    continue;
+                KwValue *v = &g->v[root_of(g, arg->value)];
+                if (v->data && v->st != KW_ST_CONST) {
+                    v->st = KW_ST_CONST;
+                    v->off = wb;
+                    wb = align_up(wb + value_bytes(v));
+                }
+            }
+    }
+    for (int k = 0; k < g->n_outputs; k++) {
+        KwValue *v = &g->v[root_of(g, g->outputs[k])];
+        if (v->data && v->st != KW_ST_CONST) {
+            v->st = KW_ST_CONST;
+            v->off = wb;
+            wb = align_up(wb + value_bytes(v));
+        }
+    }
+    g->weight_bytes = wb;
+    for (int i = 0; i < g->n_inputs; i++) {
+        g->v[g->inputs[i]].st = KW_ST_INPUT;
+        g->v[g->inputs[i]].st_index = i;
+    }
+    /* 6. the workspace: roots produced by nodes, and node scratch, by best fit */
+    Block *live = KW_NEWN(g->arena, Block, nv + nn + 1);
+    int nlive = 0;
+    int64_t peak = 0;
+    for (int i = 0; i < nn; i++) {
+        KwNode *n = &g->n[i];
+        if (n->dead)
+            continue;
+        /* free what died before this node */
+        int w = 0;
+        for (int b = 0; b < nlive; b++)
+            if (live[b].last >= i)
+                live[w++] = live[b];
+        nlive = w;
+        for (int k = 0; k < n->n_out; k++) {
+            int y = n->out[k];
+            if (y < 0 || g->v[y].alias >= 0)
+                continue;
+            KwValue *v = &g->v[y];
+            if (v->st == KW_ST_OUTPUT)
+                continue;
+            v->st = KW_ST_WS;
+            int64_t size = align_up(value_bytes(v) ? value_bytes(v) : 1);
+            v->off = best_fit(live, nlive, size);
+            insert_block(live, &nlive, (Block){v->off, size, last[y] < i ? i : last[y]});
+            if (v->off + size > peak)
+                peak = v->off + size;
+        }
+        if (n->scratch_bytes > 0) {
+            int64_t size = align_up(n->scratch_bytes);
+            n->scratch_off = best_fit(live, nlive, size);
+            insert_block(live, &nlive, (Block){n->scratch_off, size, i});
+            if (n->scratch_off + size > peak)
+                peak = n->scratch_off + size;
+        }
+    }
+    /* aliases take their root's storage */
+    for (int i = 0; i < nv; i++) {
+        KwValue *v = &g->v[i];
+        if (v->alias < 0)
+            continue;
+        const KwValue *r = &g->v[root_of(g, i)];
+        v->st = r->st;
+        v->st_index = r->st_index;
+        v->off = r->off;
+    }
+    g->ws_bytes = peak;
+    kw_note(g->diag, "memory plan: workspace %" PRId64 " bytes, weights %" PRId64 " bytes", peak, wb);
+    return 0;
+}
