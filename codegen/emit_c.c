@@ -128,13 +128,13 @@ static void put_params(Gen *gen, const KwCall *c, const char *table)
     }
     case KW_K_LAYERNORM: {
         const KwLayerNormP *p = &c->p.ln;
-        FI(p, outer), FI(p, n), FF(p, eps);
+        FI(p, outer), FI(p, n), FI(p, inner), FF(p, eps);
         break;
     }
     case KW_K_ATTENTION: {
         const KwAttnP *p = &c->p.attn;
         FI(p, C), FI(p, HW), FI(p, hidden), FI(p, m), FI(p, n), FI(p, ln), FF(p, ln_eps), FI(p, basis), FI(p, L),
-            FI(p, B), FI(p, start), FF(p, tscale);
+            FI(p, B), FI(p, start), FF(p, eps), FF(p, tscale);
         break;
     }
     case KW_K_ASSEMBLE: {

@@ -158,6 +158,67 @@ const KwAttr *kw_attr(const KwNode *n, const char *name)
     return NULL;
 }
 
+static KwAttr *add_attr(KwGraph *g, KwNode *n, const char *name)
+{
+    for (int i = 0; i < n->n_attr; i++)
+        if (strcmp(n->attr[i].name, name) == 0)
+            return &n->attr[i];
+    KwAttr *a = KW_NEWN(g->arena, KwAttr, n->n_attr + 1);
+    if (n->n_attr)
+        memcpy(a, n->attr, sizeof *a * (size_t)n->n_attr);
+    n->attr = a;
+    a = &n->attr[n->n_attr++];
+    memset(a, 0, sizeof *a);
+    a->name = kw_strdup(g->arena, name);
+    a->tensor = -1;
+    return a;
+}
+
+void kw_set_attr_int(KwGraph *g, KwNode *n, const char *name, int64_t v)
+{
+    KwAttr *a = add_attr(g, n, name);
+    a->type = KW_AT_INT;
+    a->i = v;
+}
+
+void kw_set_attr_float(KwGraph *g, KwNode *n, const char *name, float v)
+{
+    KwAttr *a = add_attr(g, n, name);
+    a->type = KW_AT_FLOAT;
+    a->f = v;
+}
+
+void kw_node_rewrite(KwGraph *g, KwNode *n, KwOp op, int n_in, const int *in)
+{
+    n->op = op;
+    n->op_type = kw_op_info[op].onnx ? kw_op_info[op].onnx : kw_op_info[op].name;
+    n->n_in = n_in;
+    n->in = KW_NEWN(g->arena, int, n_in ? n_in : 1);
+    for (int i = 0; i < n_in; i++)
+        n->in[i] = in[i];
+    n->n_attr = 0;
+    n->attr = NULL;
+}
+
+KwNode *kw_def(KwGraph *g, int v, KwOp op)
+{
+    if (v < 0 || g->v[v].producer < 0)
+        return NULL;
+    KwNode *n = &g->n[g->v[v].producer];
+    return !n->dead && n->op == op ? n : NULL;
+}
+
+int kw_strip_views(KwGraph *g, int v)
+{
+    while (v >= 0 && g->v[v].producer >= 0) {
+        KwNode *n = &g->n[g->v[v].producer];
+        if (n->dead || !(kw_op_info[n->op].flags & KW_OPF_VIEW))
+            break;
+        v = n->in[0];
+    }
+    return v;
+}
+
 static const char *at_name(KwAttrType t)
 {
     static const char *const names[] = {"none", "int", "float", "string", "ints", "floats", "tensor", "other"};

@@ -193,6 +193,14 @@ KwValue *kw_in(KwGraph *g, const KwNode *n, int i);   /* NULL when absent */
 KwValue *kw_out(KwGraph *g, const KwNode *n, int i);
 int kw_is_const(const KwGraph *g, int v);
 const KwAttr *kw_attr(const KwNode *n, const char *name);
+void kw_set_attr_int(KwGraph *g, KwNode *n, const char *name, int64_t v);
+void kw_set_attr_float(KwGraph *g, KwNode *n, const char *name, float v);
+/* Rewrites n in place into another op with new inputs (its outputs and position stay). */
+void kw_node_rewrite(KwGraph *g, KwNode *n, KwOp op, int n_in, const int *in);
+/* The live node producing v if it is `op`, else NULL. */
+KwNode *kw_def(KwGraph *g, int v, KwOp op);
+/* v with views (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout) looked through. */
+int kw_strip_views(KwGraph *g, int v);
 void kw_ir_count_uses(KwGraph *g);
 int kw_ir_consumers(KwGraph *g, int v, int *nodes, int max); /* live consumer node ids */
 int kw_ir_is_graph_output(const KwGraph *g, int v);
@@ -245,6 +253,9 @@ void kw_softmax_geom(const KwGraph *g, const KwNode *n, const KwShape *x, int64_
 
 /* ---- pass_fold.c: evaluate a node whose inputs are all constant ---- */
 int kw_fold_node(KwGraph *g, KwNode *n); /* 1 folded, 0 not foldable, -1 error */
+
+/* ---- pass_canon.c: decomposed LayerNorm and GELU back to single nodes ---- */
+int kw_pass_canon(KwGraph *g);
 
 /* ---- pass_kw.c: lift exported KernelWarehouse layers into KwConv nodes ---- */
 typedef struct KwKwInfo {

@@ -322,6 +322,7 @@ static int unary_op(KwGraph *g, KwNode *n, KwUnaryP *p)
     case KW_OP_Reciprocal: p->op = KW_UN_RECIP; break;
     case KW_OP_Floor: p->op = KW_UN_FLOOR; break;
     case KW_OP_Ceil: p->op = KW_UN_CEIL; break;
+    case KW_OP_Gelu: p->op = KW_UN_GELU; break;
     default: KW_BUG("not a unary op: %s", kw_op_info[n->op].name);
     }
     return 0;
@@ -823,6 +824,7 @@ static int lower_layernorm(KwGraph *g, KwNode *n)
     KwCall *c = add_call(g, n, KW_K_LAYERNORM);
     KW_TRY(kw_attr_float(g, n, "epsilon", 1e-5f, &c->p.ln.eps));
     c->p.ln.n = (int)kw_numel(&ns);
+    c->p.ln.inner = 1;
     c->p.ln.outer = c->p.ln.n ? (int)(kw_numel(&x->shape) / c->p.ln.n) : 0;
     if (kw_numel(&x->shape) == 0) {
         n->n_calls = 0;
@@ -831,6 +833,32 @@ static int lower_layernorm(KwGraph *g, KwNode *n)
     arg_value(c, n->in[0], 0);
     arg_value(c, expand_const(g, n->in[1], &ns), 0);
     arg_value(c, n->n_in > 2 ? expand_const(g, n->in[2], &ns) : -1, 0);
+    arg_value(c, n->out[0], 0);
+    return 0;
+}
+
+/* Norm: layer normalisation over the dims [axis, axis_end) (made by pass_canon). */
+static int lower_norm(KwGraph *g, KwNode *n)
+{
+    const KwShape *s = &kw_in(g, n, 0)->shape;
+    int64_t a0, a1;
+    KwCall *c = add_call(g, n, KW_K_LAYERNORM);
+    KW_TRY(kw_attr_int(g, n, "axis", 0, &a0));
+    KW_TRY(kw_attr_int(g, n, "axis_end", 0, &a1));
+    KW_TRY(kw_attr_float(g, n, "epsilon", 1e-5f, &c->p.ln.eps));
+    int64_t o = 1, m = 1, in = 1;
+    for (int i = 0; i < s->rank; i++)
+        *(i < a0 ? &o : i < a1 ? &m : &in) *= s->d[i];
+    c->p.ln.outer = (int)o;
+    c->p.ln.n = (int)m;
+    c->p.ln.inner = (int)in;
+    if (o * m * in == 0) {
+        n->n_calls = 0;
+        return 0;
+    }
+    arg_value(c, n->in[0], 0);
+    arg_value(c, n->in[1], 0);
+    arg_value(c, n->in[2], 0);
     arg_value(c, n->out[0], 0);
     return 0;
 }
@@ -872,6 +900,7 @@ int kw_lower(KwGraph *g, KwNode *n)
     case KW_OP_Gather: return lower_gather(g, n);
     case KW_OP_Softmax: return lower_softmax(g, n);
     case KW_OP_LayerNormalization: return lower_layernorm(g, n);
+    case KW_OP_Norm: return lower_norm(g, n);
     case KW_OP_Cast: {
         int64_t to;
         KW_TRY(kw_attr_int(g, n, "to", 1, &to));

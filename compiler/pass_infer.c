@@ -963,7 +963,8 @@ int kw_infer_node(KwGraph *g, KwNode *n)
     case KW_OP_Conv: return infer_conv(g, n);
     case KW_OP_KwConv: return infer_kwconv(g, n);
     case KW_OP_BatchNormalization: return infer_batchnorm(g, n);
-    case KW_OP_Affine: return infer_affine(g, n);
+    case KW_OP_Affine:
+    case KW_OP_Norm: return infer_affine(g, n);
     case KW_OP_MaxPool:
     case KW_OP_AveragePool: return infer_pool(g, n);
     case KW_OP_GlobalAveragePool:

@@ -20,6 +20,7 @@ static const KwPass pipeline[] = {
     {'O', "order", kw_pass_order},          /* topological order; cycles are errors */
     {'I', "infer", kw_pass_infer},          /* shapes and dtypes; constant folding */
     {'D', "dce", kw_pass_dce},              /* drop what folding made dead */
+    {'C', "canon", kw_pass_canon},          /* decomposed LayerNorm and GELU to one node */
     {'K', "kw", pass_kw_unless_disabled},   /* lift KernelWarehouse layers */
     {'F', "fuse", kw_pass_fuse},            /* BN folding, activations, residual adds */
     {'E', "dce", kw_pass_dce},

@@ -142,10 +142,11 @@ typedef struct KwSoftmaxP {
     int outer, n, inner;
 } KwSoftmaxP;
 
-/* LayerNormalization over the last n elements of each of the outer rows; scale and bias
- * (bias may be NULL) have n elements. */
+/* Layer normalisation of x viewed as [outer][n][inner] over the middle dim: mean and
+ * variance of the n values, then * scale[j] + bias[j] (bias may be NULL). ONNX's
+ * LayerNormalization has inner = 1; ConvNeXt's channels-first LayerNorm has n = C. */
 typedef struct KwLayerNormP {
-    int outer, n;
+    int outer, n, inner;
     float eps;
 } KwLayerNormP;
 
@@ -157,7 +158,7 @@ typedef struct KwLayerNormP {
  *   z   = w2 h + b2                      (basis = 0: w2 [m*P][hidden], P = n + 1)
  *   or, basis = 1: y = w2 h (w2 [m*R][hidden], R = L + B + 1), and per mixture j the row
  *         [ (w3 nl)[0:start], loc, (w3 nl)[start:NL], zero ] + b2[j*P..]  (w3: [NL][B])
- *   a[j][p] = z[j][p] / (sum_q |z[j][q]| + 1e-3)      over all P planes
+ *   a[j][p] = z[j][p] / (sum_q |z[j][q]| + eps)       over all P planes (eps = 1e-3)
  *   A[j][c] = tscale * a[j][c] + tb[j*n + c]          for c < n (zero plane dropped)
  * scratch needs hidden + m*P (+ m*R with basis) floats. */
 typedef struct KwAttnP {
@@ -165,6 +166,7 @@ typedef struct KwAttnP {
     int ln;
     float ln_eps;
     int basis, L, B, start;
+    float eps; /* the 1e-3 of the normalisation, as exported */
     float tscale;
 } KwAttnP;
 

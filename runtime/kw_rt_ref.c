@@ -468,25 +468,26 @@ KW_RT_FN void kw_softmax(const KwSoftmaxP *p, const float *x, float *y)
 KW_RT_FN void kw_layernorm(const KwLayerNormP *p, const float *x, const float *scale,
                            const float *bias, float *y)
 {
-    int o, i, n = p->n;
-    for (o = 0; o < p->outer; o++) {
-        const float *xr = x + (long)o * n;
-        float *yr = y + (long)o * n;
-        float mean = 0.0f, var = 0.0f, inv;
-        for (i = 0; i < n; i++)
-            mean += xr[i];
-        mean /= (float)n;
-        for (i = 0; i < n; i++)
-            var += (xr[i] - mean) * (xr[i] - mean);
-        var /= (float)n;
+    int o, i, j, n = p->n, in = p->inner;
+    for (o = 0; o < p->outer; o++)
+        for (i = 0; i < in; i++) {
+            const float *xr = x + (long)o * n * in + i;
+            float *yr = y + (long)o * n * in + i;
+            float mean = 0.0f, var = 0.0f, inv;
+            for (j = 0; j < n; j++)
+                mean += xr[(long)j * in];
+            mean /= (float)n;
+            for (j = 0; j < n; j++)
+                var += (xr[(long)j * in] - mean) * (xr[(long)j * in] - mean);
+            var /= (float)n;
 #ifndef KW_RT_NO_LIBM
-        inv = 1.0f / sqrtf(var + p->eps);
+            inv = 1.0f / sqrtf(var + p->eps);
 #else
-        inv = 0.0f;
+            inv = 0.0f;
 #endif
-        for (i = 0; i < n; i++)
-            yr[i] = (xr[i] - mean) * inv * scale[i] + (bias ? bias[i] : 0.0f);
-    }
+            for (j = 0; j < n; j++)
+                yr[(long)j * in] = (xr[(long)j * in] - mean) * inv * scale[j] + (bias ? bias[j] : 0.0f);
+        }
 }
 
 /*@@ kw_attention */
@@ -565,7 +566,7 @@ KW_RT_FN void kw_attention(const KwAttnP *p, const float *x, const float *w1, co
         float den = 0.0f;
         for (c = 0; c < P; c++)
             den += zr[c] < 0.0f ? -zr[c] : zr[c];
-        den += 1e-3f;
+        den += p->eps;
         for (c = 0; c < p->n; c++)
             A[(long)j * p->n + c] = p->tscale * (zr[c] / den) + tb[(long)j * p->n + c];
     }
