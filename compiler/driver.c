@@ -87,6 +87,13 @@ int kw_compile_bytes(const void *buf, size_t len, const char *path, const KwOpti
     }
     if (kw_onnx_load(g, buf, len) < 0 || kw_run_pipeline(g) < 0)
         goto done;
+    res->workspace_bytes = g->ws_bytes;
+    res->weight_bytes = g->weight_bytes;
+    if (opt->inspect) {
+        res->report = kw_inspect_report(g, opt->inspect == 2);
+        status = res->report ? KW_OK : KW_ERR_NOMEM;
+        goto done;
+    }
     KwEmitOpts eo = {prefix, opt->header ? opt->header : kw_fmt(arena, "%s.h", prefix), path, 0};
     if (kw_emit_c(g, &eo, &c, &h) < 0)
         goto done;
@@ -96,8 +103,6 @@ int kw_compile_bytes(const void *buf, size_t len, const char *path, const KwOpti
         status = KW_ERR_NOMEM;
         goto done;
     }
-    res->workspace_bytes = g->ws_bytes;
-    res->weight_bytes = g->weight_bytes;
     status = KW_OK;
 done:
     if (status != KW_OK) {

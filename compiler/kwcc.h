@@ -43,6 +43,7 @@ typedef struct KwOptions {
     KwTargetKind target;
     const char *dump;      /* letters of passes after which to print the IR (stderr) */
     int64_t max_ram;       /* 0: no limit */
+    int inspect;           /* 1: produce the `kwcc inspect` table instead of C; 2: as JSON */
     /* error sink: NULL prints "kwcc: error: ..." lines on stderr */
     void (*sink)(void *ud, const char *line);
     void *sink_ud;
@@ -54,7 +55,7 @@ typedef struct KwResult {
     size_t c_len;
     char *h_text;  /* its header */
     size_t h_len;
-    char *report;  /* kwcc inspect table (text), filled when requested */
+    char *report;  /* the `kwcc inspect` table (text or JSON), with opt.inspect */
     int64_t workspace_bytes, weight_bytes;
 } KwResult;
 

@@ -14,8 +14,11 @@
 
 static const char usage[] =
     "usage: kwcc MODEL.onnx -o OUT.c [options]\n"
+    "       kwcc inspect MODEL.onnx [--json] [--no-kw-fusion]\n"
     "\n"
     "Compiles an ONNX model into one standalone C99 file (OUT.c) and its header.\n"
+    "`kwcc inspect` prints, per layer, the KernelWarehouse geometry, parameters stored versus\n"
+    "dense, MACs (conv, kernel assembly, attention) and workspace, then model totals.\n"
     "\n"
     "options:\n"
     "  -o OUT.c            the C file to write (required)\n"
@@ -65,7 +68,12 @@ int main(int argc, char **argv)
     KwOptions opt;
     kw_options_init(&opt);
     const char *model = NULL, *out = NULL, *header = NULL;
-    for (int i = 1; i < argc; i++) {
+    int first = 1;
+    if (argc > 1 && strcmp(argv[1], "inspect") == 0) {
+        opt.inspect = 1;
+        first = 2;
+    }
+    for (int i = first; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage, stdout);
@@ -90,6 +98,8 @@ int main(int argc, char **argv)
             opt.verbose = 1;
         } else if (strcmp(a, "--no-kw-fusion") == 0) {
             opt.no_kw_fusion = 1;
+        } else if (strcmp(a, "--json") == 0 && opt.inspect) {
+            opt.inspect = 2;
         } else if (a[0] == '-' && a[1]) {
             return arg_error("unknown option", a);
         } else if (!model) {
@@ -100,6 +110,16 @@ int main(int argc, char **argv)
     }
     if (!model)
         return arg_error("no model given", NULL);
+    if (opt.inspect) {
+        if (out)
+            return arg_error("inspect prints to stdout; -o does not apply", NULL);
+        KwResult res;
+        int st = kw_compile_file(model, &opt, &res);
+        if (st == 0)
+            fputs(res.report, stdout);
+        kw_result_free(&res);
+        return st == 0 ? 0 : st == 2 ? 2 : 1;
+    }
     if (!out)
         return arg_error("no output file given (-o OUT.c)", NULL);
 

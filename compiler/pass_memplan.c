@@ -51,39 +51,57 @@ static int may_run_in_place(const KwGraph *g, const KwNode *n, int k)
     return x->dt == y->dt && kw_shape_eq(&x->shape, &y->shape);
 }
 
-typedef struct Block {
-    int64_t off, size;
-    int last;
-} Block;
+/* A workspace request: `size` bytes live from node `def` to node `last` (inclusive). */
+typedef struct Item {
+    int64_t size, off;
+    int def, last;
+    int value;       /* root value id, or -1 for node scratch */
+    int node;        /* scratch: its node */
+} Item;
 
-/* Lowest-waste gap of at least `size` among the live blocks (sorted by offset). */
-static int64_t best_fit(Block *live, int nlive, int64_t size)
+static int by_size_desc(const void *a, const void *b)
 {
-    int64_t best = -1, best_waste = INT64_MAX, prev_end = 0;
-    for (int i = 0; i <= nlive; i++) {
-        int64_t start = i < nlive ? live[i].off : INT64_MAX;
-        int64_t gap = start - prev_end;
-        if (gap >= size && (i == nlive ? 0 : gap - size) < best_waste) {
-            best = prev_end;
-            best_waste = i == nlive ? 0 : gap - size;
-            if (i == nlive && best_waste == 0 && best != prev_end)
-                break;
-        }
-        if (i < nlive && live[i].off + live[i].size > prev_end)
-            prev_end = live[i].off + live[i].size;
-    }
-    return best;
+    const Item *x = a, *y = b;
+    if (x->size != y->size)
+        return x->size > y->size ? -1 : 1;
+    if (x->def != y->def)
+        return x->def < y->def ? -1 : 1;
+    return x->value < y->value ? -1 : x->value > y->value;
 }
 
-static void insert_block(Block *live, int *nlive, Block b)
+static int by_off(const void *a, const void *b)
 {
-    int i = *nlive;
-    while (i > 0 && live[i - 1].off > b.off) {
-        live[i] = live[i - 1];
-        i--;
+    const Item *const *x = a, *const *y = b;
+    return (*x)->off < (*y)->off ? -1 : (*x)->off > (*y)->off;
+}
+
+/* Greedy by size: the biggest requests first, each at the lowest offset where it overlaps
+ * in bytes no already placed request that overlaps it in time. Near-optimal in practice
+ * (this is the strategy TFLite Micro and TVM's USMP use), and deterministic. */
+static int64_t place_all(KwGraph *g, Item *it, int n)
+{
+    qsort(it, (size_t)n, sizeof *it, by_size_desc);
+    Item **conflict = KW_NEWN(g->arena, Item *, n + 1);
+    int64_t peak = 0;
+    for (int i = 0; i < n; i++) {
+        int nc = 0;
+        for (int j = 0; j < i; j++)
+            if (it[j].def <= it[i].last && it[i].def <= it[j].last)
+                conflict[nc++] = &it[j];
+        qsort(conflict, (size_t)nc, sizeof *conflict, by_off);
+        int64_t off = 0;
+        for (int j = 0; j < nc; j++) {
+            if (conflict[j]->off >= off + it[i].size)
+                break;
+            int64_t end = conflict[j]->off + conflict[j]->size;
+            if (end > off)
+                off = end;
+        }
+        it[i].off = off;
+        if (off + it[i].size > peak)
+            peak = off + it[i].size;
     }
-    live[i] = b;
-    (*nlive)++;
+    return peak;
 }
 
 static void for_each_read(const KwGraph *g, const KwNode *n, int *reads, int *cnt)
@@ -209,41 +227,30 @@ int kw_pass_memplan(KwGraph *g)
         g->v[g->inputs[i]].st = KW_ST_INPUT;
         g->v[g->inputs[i]].st_index = i;
     }
-    /* 6. the workspace: roots produced by nodes, and node scratch, by best fit */
-    Block *live = KW_NEWN(g->arena, Block, nv + nn + 1);
-    int nlive = 0;
-    int64_t peak = 0;
+    /* 6. the workspace: roots produced by nodes, and node scratch */
+    Item *items = KW_NEWN(g->arena, Item, nv + nn + 1);
+    int ni = 0;
     for (int i = 0; i < nn; i++) {
         KwNode *n = &g->n[i];
         if (n->dead)
             continue;
-        /* free what died before this node */
-        int w = 0;
-        for (int b = 0; b < nlive; b++)
-            if (live[b].last >= i)
-                live[w++] = live[b];
-        nlive = w;
         for (int k = 0; k < n->n_out; k++) {
             int y = n->out[k];
-            if (y < 0 || g->v[y].alias >= 0)
+            if (y < 0 || g->v[y].alias >= 0 || g->v[y].st == KW_ST_OUTPUT)
                 continue;
-            KwValue *v = &g->v[y];
-            if (v->st == KW_ST_OUTPUT)
-                continue;
-            v->st = KW_ST_WS;
-            int64_t size = align_up(value_bytes(v) ? value_bytes(v) : 1);
-            v->off = best_fit(live, nlive, size);
-            insert_block(live, &nlive, (Block){v->off, size, last[y] < i ? i : last[y]});
-            if (v->off + size > peak)
-                peak = v->off + size;
+            g->v[y].st = KW_ST_WS;
+            items[ni++] = (Item){align_up(value_bytes(&g->v[y]) ? value_bytes(&g->v[y]) : 1), 0, i,
+                                 last[y] < i ? i : last[y], y, -1};
         }
-        if (n->scratch_bytes > 0) {
-            int64_t size = align_up(n->scratch_bytes);
-            n->scratch_off = best_fit(live, nlive, size);
-            insert_block(live, &nlive, (Block){n->scratch_off, size, i});
-            if (n->scratch_off + size > peak)
-                peak = n->scratch_off + size;
-        }
+        if (n->scratch_bytes > 0)
+            items[ni++] = (Item){align_up(n->scratch_bytes), 0, i, i, -1, i};
+    }
+    int64_t peak = place_all(g, items, ni);
+    for (int i = 0; i < ni; i++) {
+        if (items[i].value >= 0)
+            g->v[items[i].value].off = items[i].off;
+        else
+            g->n[items[i].node].scratch_off = items[i].off;
     }
     /* aliases take their root's storage */
     for (int i = 0; i < nv; i++) {
