@@ -483,7 +483,7 @@ KW_RT_FN void kw_layernorm(const KwLayerNormP *p, const float *x, const float *s
 #ifndef KW_RT_NO_LIBM
             inv = 1.0f / sqrtf(var + p->eps);
 #else
-            inv = 0.0f;
+            inv = 0.0f * var; /* unreachable: kwcc defines KW_RT_NO_LIBM only without LayerNorm */
 #endif
             for (j = 0; j < n; j++)
                 yr[(long)j * in] = (xr[(long)j * in] - mean) * inv * scale[j] + (bias ? bias[j] : 0.0f);
@@ -521,7 +521,7 @@ KW_RT_FN void kw_attention(const KwAttnP *p, const float *x, const float *w1, co
 #ifndef KW_RT_NO_LIBM
         inv = 1.0f / sqrtf(var + p->ln_eps);
 #else
-        inv = 0.0f;
+        inv = 0.0f * var; /* unreachable: kwcc defines KW_RT_NO_LIBM only without LayerNorm */
 #endif
         for (i = 0; i < p->hidden; i++)
             h[i] = (h[i] - mean) * inv * ln_g[i] + ln_b[i];
