@@ -1,8 +1,9 @@
 /* pass_order.c -- put the nodes in topological order.
  *
  * ONNX requires topologically sorted nodes, but a kwcc pass must not depend on the file
- * being right: Kahn's algorithm, stable (file order among ready nodes), and a cycle is a
- * user error naming one node on it. Node ids change; producers are renumbered. */
+ * being right: Kahn's algorithm, always taking the ready node that comes first in the file
+ * (a min-heap), so a well-formed file keeps its order exactly; a cycle is a user error naming
+ * one node on it. Node ids change; producers are renumbered. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,14 +41,26 @@ int kw_pass_order(KwGraph *g)
                 cons[cstart[v] + fill[v]++] = i;
         }
     }
-    /* A min-heap would keep file order exactly; a FIFO seeded in file order is close
-     * enough and stable for already-sorted files, which is every well-formed model. */
-    int head = 0, tail = 0, cnt = 0;
+    int cnt = 0, hn = 0; /* queue: a binary min-heap of node ids */
     for (int i = 0; i < nn; i++)
         if (!g->n[i].dead && indeg[i] == 0)
-            queue[tail++] = i;
-    while (head < tail) {
-        int i = queue[head++];
+            queue[hn++] = i; /* ascending: already a heap */
+    while (hn > 0) {
+        int i = queue[0];
+        queue[0] = queue[--hn];
+        for (int p = 0;;) { /* sift down */
+            int c = 2 * p + 1;
+            if (c >= hn)
+                break;
+            if (c + 1 < hn && queue[c + 1] < queue[c])
+                c++;
+            if (queue[p] <= queue[c])
+                break;
+            int t = queue[p];
+            queue[p] = queue[c];
+            queue[c] = t;
+            p = c;
+        }
         order[cnt++] = i;
         KwNode *n = &g->n[i];
         for (int k = 0; k < n->n_out; k++) {
@@ -57,8 +70,16 @@ int kw_pass_order(KwGraph *g)
             for (int c = cstart[v]; c < cstart[v + 1]; c++) {
                 int j = cons[c];
                 /* a node may read the same value twice: decrement once per read */
-                if (--indeg[j] == 0)
-                    queue[tail++] = j;
+                if (--indeg[j] == 0) {
+                    int q = hn++; /* sift up */
+                    queue[q] = j;
+                    while (q > 0 && queue[(q - 1) / 2] > queue[q]) {
+                        int t = queue[q];
+                        queue[q] = queue[(q - 1) / 2];
+                        queue[(q - 1) / 2] = t;
+                        q = (q - 1) / 2;
+                    }
+                }
             }
         }
     }
