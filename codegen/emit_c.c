@@ -61,6 +61,14 @@ static void put_ints(Gen *gen, const char *name, const int *v, int n)
 #define FF(s, f) (P("%s.%s = ", first ? (first = 0, "") : ", ", #f), put_float(gen, (s)->f))
 #define FA(s, f, n) put_ints(gen, #f, (s)->f, n)
 
+static void put_convf(Gen *gen, const KwConvFP *p)
+{
+    int first = 1;
+    FI(p, N), FI(p, C), FI(p, O), FI(p, G), FI(p, Cg), FI(p, Og), FI(p, H), FI(p, W), FI(p, OH), FI(p, OW);
+    FI(p, kh), FI(p, kw), FI(p, sh), FI(p, sw), FI(p, dh), FI(p, dw), FI(p, pad_t), FI(p, pad_l);
+    FI(p, taps), FI(p, Hq), FI(p, Wq), FI(p, plane), FI(p, Qpad), FI(p, act), FF(p, lo), FF(p, hi), FF(p, padval);
+}
+
 static void put_params(Gen *gen, const KwCall *c, const char *table)
 {
     int first = 1;
@@ -143,6 +151,18 @@ static void put_params(Gen *gen, const KwCall *c, const char *table)
         P(", .base = %s", table);
         break;
     }
+    case KW_K_CONV_SIMD:
+    case KW_K_DWCONV_SIMD:
+    case KW_K_MAXPOOL_SIMD: put_convf(gen, &c->p.convf); break;
+    case KW_K_KWCONV_SIMD: {
+        const KwKwConvP *p = &c->p.kwf;
+        P(".conv = {");
+        put_convf(gen, &p->conv);
+        P("}");
+        first = 0;
+        FI(p, n), FI(p, m), FI(p, S), FI(p, co), FI(p, ci), FI(p, Go), FI(p, Gi), FI(p, whole);
+        break;
+    }
     default: KW_BUG("no printer for kernel %d", c->k);
     }
 }
@@ -150,6 +170,7 @@ static void put_params(Gen *gen, const KwCall *c, const char *table)
 static const char *const param_type[KW_K_COUNT] = {
     "KwUnaryP", "KwBinaryP", "KwAffineP", "KwConvP",  "KwGemmP",  "KwPoolP", "KwReduceP",
     "KwCopyP",  "KwGatherP", "KwSoftmaxP", "KwLayerNormP", "KwAttnP", "KwAsmP",
+    "KwConvFP", "KwConvFP",  "KwKwConvP", "KwConvFP",
 };
 
 /* ---------------------------------------------------------------- operands */
@@ -210,9 +231,16 @@ static void collect_usage(Gen *gen)
                 break;
             case KW_K_CONV:
             case KW_K_AFFINE:
-            case KW_K_GEMM: {
-                float lo = c->k == KW_K_CONV ? c->p.conv.lo : c->k == KW_K_GEMM ? c->p.gemm.lo : c->p.aff.lo;
-                float hi = c->k == KW_K_CONV ? c->p.conv.hi : c->k == KW_K_GEMM ? c->p.gemm.hi : c->p.aff.hi;
+            case KW_K_GEMM:
+            case KW_K_CONV_SIMD:
+            case KW_K_DWCONV_SIMD:
+            case KW_K_KWCONV_SIMD: {
+                float lo = c->k == KW_K_CONV ? c->p.conv.lo : c->k == KW_K_GEMM ? c->p.gemm.lo
+                           : c->k == KW_K_AFFINE ? c->p.aff.lo : c->k == KW_K_KWCONV_SIMD ? c->p.kwf.conv.lo
+                                                                                          : c->p.convf.lo;
+                float hi = c->k == KW_K_CONV ? c->p.conv.hi : c->k == KW_K_GEMM ? c->p.gemm.hi
+                           : c->k == KW_K_AFFINE ? c->p.aff.hi : c->k == KW_K_KWCONV_SIMD ? c->p.kwf.conv.hi
+                                                                                          : c->p.convf.hi;
                 if (!isfinite(lo) || !isfinite(hi))
                     gen->need_math_h = 1;
                 break;
@@ -225,18 +253,19 @@ static void collect_usage(Gen *gen)
         gen->need_math_h = 1;
 }
 
-/* Pastes the sections of the runtime source that this model uses. */
-static void paste_runtime(Gen *gen)
+/* Pastes the sections of a runtime source that this model uses. */
+static void paste_runtime(Gen *gen, const char *s)
 {
-    const char *s = kw_rt_ref_text;
-    int keep = 0;
+    int keep = 0, simd = 0;
+    for (int k = KW_K_CONV_SIMD; k < KW_K_COUNT; k++)
+        simd |= gen->used[k];
     while (*s) {
         const char *e = strchr(s, '\n');
         size_t len = e ? (size_t)(e - s + 1) : strlen(s);
         if (strncmp(s, "/*@@ ", 5) == 0) {
             char name[64] = {0};
             sscanf(s + 5, "%63s", name);
-            keep = strcmp(name, "common") == 0;
+            keep = strcmp(name, "common") == 0 || (simd && strcmp(name, "simd_common") == 0);
             for (int k = 0; k < KW_K_COUNT; k++)
                 if (gen->used[k] && strcmp(name, kw_kernel_name[k]) == 0)
                     keep = 1;
@@ -594,10 +623,22 @@ int kw_emit_c(KwGraph *g, const KwEmitOpts *o, KwBuf *c, KwBuf *h)
     put_comment_text(c, base_name(o->model_path));
     P(" (ONNX opset %d, producer ", g->opset);
     put_comment_text(c, g->producer ? g->producer : "?");
-    P(").\n * Do not edit; regenerate with kwcc. Target: generic (portable C99).\n");
+    P(").\n * Do not edit; regenerate with kwcc. Target: %s.\n", g->target == KW_TARGET_GENERIC ? "generic (portable C99)"
+      : g->target == KW_TARGET_AVX2 ? "avx2 (x86-64 with AVX2 and FMA: compile with -mavx2 -mfma or -march=native)"
+      : g->target == KW_TARGET_AVX512 ? "avx512 (x86-64 with AVX-512F: compile with -mavx512f -mfma or -march=native)"
+      : "neon (AArch64)");
     P(" * %d nodes; weights %" PRId64 " bytes; workspace %" PRId64 " bytes.%s */\n", nodes, g->weight_bytes,
       g->ws_bytes, gen->need_libm ? " Needs libm (-lm)." : " Needs no libm.");
     P("#if defined(KWCC_MAIN) && !defined(_POSIX_C_SOURCE)\n#define _POSIX_C_SOURCE 200809L\n#endif\n");
+    if (g->target == KW_TARGET_AVX2)
+        P("#if !defined(__AVX2__) || !defined(__FMA__)\n#error \"kwcc: this file was generated for --target avx2: "
+          "compile it with -mavx2 -mfma (or -march=native on such a machine)\"\n#endif\n");
+    else if (g->target == KW_TARGET_AVX512)
+        P("#if !defined(__AVX512F__)\n#error \"kwcc: this file was generated for --target avx512: compile it with "
+          "-mavx512f -mfma (or -march=native on such a machine)\"\n#endif\n");
+    else if (g->target == KW_TARGET_NEON)
+        P("#if !defined(__aarch64__) || !defined(__ARM_NEON)\n#error \"kwcc: this file was generated for --target "
+          "neon: compile it for AArch64\"\n#endif\n");
     if (gen->need_math_h)
         P("#include <math.h>\n");
     P("#include <stddef.h>\n#include <string.h>\n#include \"%s\"\n\n", o->header_name);
@@ -608,9 +649,17 @@ int kw_emit_c(KwGraph *g, const KwEmitOpts *o, KwBuf *c, KwBuf *h)
       "#define KW_RT_LOCAL static KW_UNUSED\n");
     if (!gen->need_libm)
         P("#define KW_RT_NO_LIBM\n");
-    P("\n/* ---- runtime kernels (kwcc runtime/kw_rt.h, runtime/kw_rt_ref.c) ---- */\n");
+    P("\n/* ---- runtime kernels (kwcc runtime/kw_rt.h, kw_rt_ref.c, kw_rt_simd.c) ---- */\n");
     kw_buf_puts(c, kw_rt_h_text);
-    paste_runtime(gen);
+    paste_runtime(gen, kw_rt_ref_text);
+    int simd = 0;
+    for (int k = KW_K_CONV_SIMD; k < KW_K_COUNT; k++)
+        simd |= gen->used[k];
+    if (simd) {
+        static const char *const macro[] = {"", "KW_SIMD_AVX2", "KW_SIMD_AVX512", "KW_SIMD_NEON"};
+        P("\n#define %s\n", macro[g->target]);
+        paste_runtime(gen, kw_rt_simd_text);
+    }
     emit_weights(gen);
     emit_params_and_calls(gen);
     emit_main(gen);

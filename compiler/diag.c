@@ -10,27 +10,52 @@
 
 #include "kwcc_int.h"
 
-static void emit_line(KwDiag *d, const char *line)
+/* Lines after this many errors are counted but not printed: one bad model must not bury the
+ * first, most useful messages under thousands of lines. */
+#define KW_MAX_SHOWN_ERRORS 20
+
+/* Bytes of the model (names, op types) are printed as they are, except control characters,
+ * which become '?': a message stays one line and cannot drive the terminal. */
+static void emit_line(KwDiag *d, char *line)
 {
+    for (char *p = line; *p; p++)
+        if ((unsigned char)*p < 32 || *p == 127)
+            *p = '?';
     if (d->sink)
         d->sink(d->sink_ud, line);
     else
         fprintf(stderr, "%s\n", line);
 }
 
+/* Long names are cut so that the message after them is still printed. */
+static int name_len(const char *s, int max) { return strlen(s) > (size_t)max ? max - 3 : max; }
+
 int kw_error(KwDiag *d, const KwNode *n, const char *fmt, ...)
 {
     char msg[1024], line[1400];
+    const char *path = d->path ? d->path : "<model>";
+    d->n_errors++;
+    if (d->n_errors > KW_MAX_SHOWN_ERRORS + 1)
+        return -1;
+    if (d->n_errors == KW_MAX_SHOWN_ERRORS + 1) {
+        snprintf(line, sizeof line, "kwcc: error: %.300s: more than %d errors; further errors are not shown", path,
+                 KW_MAX_SHOWN_ERRORS);
+        emit_line(d, line);
+        return -1;
+    }
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (n)
-        snprintf(line, sizeof line, "kwcc: error: %s: node '%s' (%s): %s", d->path ? d->path : "<model>",
-                 n->name ? n->name : "", n->op_type ? n->op_type : kw_op_info[n->op].name, msg);
-    else
-        snprintf(line, sizeof line, "kwcc: error: %s: %s", d->path ? d->path : "<model>", msg);
-    d->n_errors++;
+    if (n) {
+        const char *name = n->name ? n->name : "";
+        const char *op = n->op_type ? n->op_type : kw_op_info[n->op].name;
+        int nl = name_len(name, 160), ol = name_len(op, 60);
+        snprintf(line, sizeof line, "kwcc: error: %.300s: node '%.*s%s' (%.*s%s): %s", path, nl, name,
+                 (int)strlen(name) > nl ? "..." : "", ol, op, (int)strlen(op) > ol ? "..." : "", msg);
+    } else {
+        snprintf(line, sizeof line, "kwcc: error: %.300s: %s", path, msg);
+    }
     emit_line(d, line);
     return -1;
 }

@@ -2,9 +2,11 @@
  *
  * The one setjmp of kwcc lives here: running out of memory anywhere in a compile longjmps
  * back, the arena is freed and KW_ERR_NOMEM returned. */
+#define _POSIX_C_SOURCE 200809L /* fstat, fileno */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "kw_codegen.h"
 #include "kw_onnx.h"
@@ -13,7 +15,7 @@
 void kw_options_init(KwOptions *opt)
 {
     memset(opt, 0, sizeof *opt);
-    opt->target = KW_TARGET_GENERIC;
+    opt->target = KW_TARGET_HOST;
 }
 
 void kw_result_free(KwResult *res)
@@ -79,6 +81,7 @@ int kw_compile_bytes(const void *buf, size_t len, const char *path, const KwOpti
     diag.sink_ud = opt->sink_ud;
     diag.verbose = opt->verbose;
     KwGraph *g = kw_graph_new(arena, &diag, opt);
+    g->target = opt->target == KW_TARGET_HOST ? kw_target_host() : opt->target;
     int status = KW_ERR_INPUT;
     const char *prefix = opt->name ? opt->name : default_prefix(arena, path);
     if (!valid_ident(prefix)) {
@@ -116,32 +119,73 @@ done:
     return res->status = status;
 }
 
+/* A problem with the model file itself, reported like kw_error does (through the sink). */
+static int file_error(const KwOptions *opt, KwResult *res, int status, const char *path, const char *fmt, ...)
+    KW_PRINTF(5, 6);
+static int file_error(const KwOptions *opt, KwResult *res, int status, const char *path, const char *fmt, ...)
+{
+    char msg[512], line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(line, sizeof line, "kwcc: error: %.400s: %s", path, msg);
+    if (opt->sink)
+        opt->sink(opt->sink_ud, line);
+    else
+        fprintf(stderr, "%s\n", line);
+    return res->status = status;
+}
+
+/* protobuf cannot encode a message of 2 GiB or more, so no model file is larger */
+#define KW_MAX_FILE ((size_t)1 << 31)
+
 int kw_compile_file(const char *path, const KwOptions *opt, KwResult *res)
 {
     memset(res, 0, sizeof *res);
     FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "kwcc: error: %s: cannot open: %s\n", path, strerror(errno));
-        return res->status = KW_ERR_INPUT;
+    if (!f)
+        return file_error(opt, res, KW_ERR_INPUT, path, "cannot open: %s", strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0) {
+        int e = errno;
+        fclose(f);
+        return file_error(opt, res, KW_ERR_INPUT, path, "cannot read: %s", strerror(e));
+    }
+    /* a directory, or a device that may never end (/dev/zero); pipes are read up to 2 GiB */
+    if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode)) {
+        fclose(f);
+        return file_error(opt, res, KW_ERR_INPUT, path, "%s; expected an ONNX model file",
+                          S_ISDIR(sb.st_mode) ? "is a directory" : "is not a regular file");
+    }
+    if ((uint64_t)sb.st_size >= KW_MAX_FILE) {
+        fclose(f);
+        return file_error(opt, res, KW_ERR_INPUT, path,
+                          "the file has %lld bytes; an ONNX model (one protobuf message) is smaller than 2 GiB",
+                          (long long)sb.st_size);
     }
     size_t cap = 1 << 20, len = 0;
     unsigned char *buf = malloc(cap);
     for (;;) {
         if (!buf) {
             fclose(f);
-            fprintf(stderr, "kwcc: error: %s: out of memory reading the file\n", path);
-            return res->status = KW_ERR_NOMEM;
+            return file_error(opt, res, KW_ERR_NOMEM, path, "out of memory reading the file");
         }
         size_t got = fread(buf + len, 1, cap - len, f);
         len += got;
         if (len < cap) {
             if (ferror(f)) {
+                int e = errno;
                 fclose(f);
                 free(buf);
-                fprintf(stderr, "kwcc: error: %s: read error\n", path);
-                return res->status = KW_ERR_INPUT;
+                return file_error(opt, res, KW_ERR_INPUT, path, "read error: %s", strerror(e));
             }
             break;
+        }
+        if (cap >= KW_MAX_FILE) { /* the file grew while being read */
+            fclose(f);
+            free(buf);
+            return file_error(opt, res, KW_ERR_INPUT, path, "the file is 2 GiB or larger; expected an ONNX model");
         }
         unsigned char *nb = realloc(buf, cap * 2);
         if (!nb)

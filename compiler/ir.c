@@ -303,6 +303,8 @@ int kw_const_ints(KwGraph *g, const KwNode *n, int input, int64_t *out, int max,
 float kw_const_scalar(KwGraph *g, int v)
 {
     const KwValue *x = &g->v[v];
+    if (kw_numel(&x->shape) < 1)
+        return 0.0f; /* an empty tensor: callers check shapes, this only keeps reads in bounds */
     if (x->dt == KW_I64)
         return (float)((const int64_t *)x->data)[0];
     return ((const float *)x->data)[0];

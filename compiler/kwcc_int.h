@@ -182,6 +182,11 @@ typedef struct KwGraph {
     int64_t ws_bytes, weight_bytes;
     /* pass_kw.c: the KernelWarehouse inventory, for inspect and the generated banner */
     int n_warehouses;
+    /* lower.c */
+    KwTargetKind target;       /* resolved: never KW_TARGET_HOST */
+    KwTargetKind lower_target; /* what kw_lower emits for: target, or generic while folding */
+    int *wh_memo;              /* warehouse layouts: pairs (exported E id * 4 + layout, laid-out id) */
+    int n_wh_memo;
 } KwGraph;
 
 KwGraph *kw_graph_new(KwArena *a, KwDiag *d, const KwOptions *opt);
@@ -281,6 +286,8 @@ int kw_pass_dce(KwGraph *g);
 typedef enum KwKernel {
     KW_K_UNARY, KW_K_BINARY, KW_K_AFFINE, KW_K_CONV, KW_K_GEMM, KW_K_POOL, KW_K_REDUCE,
     KW_K_COPY, KW_K_GATHER, KW_K_SOFTMAX, KW_K_LAYERNORM, KW_K_ATTENTION, KW_K_ASSEMBLE,
+    /* vector targets (kw_rt_simd.c) */
+    KW_K_CONV_SIMD, KW_K_DWCONV_SIMD, KW_K_KWCONV_SIMD, KW_K_MAXPOOL_SIMD,
     KW_K_COUNT
 } KwKernel;
 extern const char *const kw_kernel_name[KW_K_COUNT];
@@ -309,6 +316,8 @@ typedef struct KwCall {
         KwLayerNormP ln;
         KwAttnP attn;
         KwAsmP as;
+        KwConvFP convf;
+        KwKwConvP kwf;
     } p;
     int nargs;
     KwArg args[KW_CALL_MAXARG]; /* in the kernel's pointer-parameter order, output last */
@@ -319,6 +328,9 @@ int kw_lower(KwGraph *g, KwNode *n);          /* fills n->calls, n->scratch_byte
 /* An inference BatchNormalization's per-channel scale and shift, as two new constants. */
 int kw_bn_scale_shift(KwGraph *g, const KwNode *n, int *scale, int *shift);
 int kw_pass_lower(KwGraph *g);
+int kw_target_vector_floats(KwTargetKind t); /* lanes of the target's vectors (1: generic) */
+const char *kw_target_name(KwTargetKind t);
+KwTargetKind kw_target_host(void);
 void kw_exec_call(const KwCall *c, void *const *ptrs); /* run with resolved pointers */
 
 /* ---- pass_memplan.c ---- */

@@ -17,7 +17,35 @@
 const char *const kw_kernel_name[KW_K_COUNT] = {
     "kw_unary", "kw_binary", "kw_affine",  "kw_conv",      "kw_gemm",      "kw_pool",     "kw_reduce",
     "kw_copy",  "kw_gather", "kw_softmax", "kw_layernorm", "kw_attention", "kw_assemble",
+    "kw_conv_simd", "kw_dwconv_simd", "kw_kwconv_simd", "kw_maxpool_simd",
 };
+
+int kw_target_vector_floats(KwTargetKind t)
+{
+    return t == KW_TARGET_AVX512 ? 16 : t == KW_TARGET_AVX2 ? 8 : t == KW_TARGET_NEON ? 4 : 1;
+}
+
+const char *kw_target_name(KwTargetKind t)
+{
+    static const char *const names[] = {"generic", "avx2", "avx512", "neon", "host"};
+    return names[t];
+}
+
+KwTargetKind kw_target_host(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f"))
+        return KW_TARGET_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return KW_TARGET_AVX2;
+    return KW_TARGET_GENERIC;
+#elif defined(__aarch64__)
+    return KW_TARGET_NEON;
+#else
+    return KW_TARGET_GENERIC;
+#endif
+}
 
 static KwCall *add_call(KwGraph *g, KwNode *n, KwKernel k)
 {
@@ -138,6 +166,10 @@ static void set_act(const KwEpi *e, int *act, float *lo, float *hi)
 
 /* ---------------------------------------------------------------- ops */
 
+static int simd_geom(KwGraph *g, const KwWinGeom *wg, int O, int G, KwConvFP *p);
+static int64_t simd_scratch_floats(const KwConvFP *p, int dw);
+static int pack_weights(KwGraph *g, int w, const KwConvFP *p);
+
 static void conv_params(KwConvP *p, const KwWinGeom *wg, int O, int G)
 {
     memset(p, 0, sizeof *p);
@@ -162,6 +194,23 @@ static int lower_conv(KwGraph *g, KwNode *n)
     const KwValue *x = kw_in(g, n, 0), *w = kw_in(g, n, 1);
     KwWinGeom wg;
     KW_TRY(kw_win_geom(g, n, &x->shape, &w->shape, &wg));
+    KwConvFP fp;
+    if (g->lower_target != KW_TARGET_GENERIC && kw_is_const(g, n->in[1]) &&
+        simd_geom(g, &wg, (int)wg.O, (int)wg.group, &fp) == 0) {
+        int dw = fp.Cg == 1 && fp.Og == 1;
+        KwCall *c = add_call(g, n, dw ? KW_K_DWCONV_SIMD : KW_K_CONV_SIMD);
+        set_act(&n->epi, &fp.act, &fp.lo, &fp.hi);
+        c->p.convf = fp;
+        n->scratch_bytes = simd_scratch_floats(&fp, dw) * 4;
+        arg_value(c, n->in[0], 0);
+        arg_value(c, dw ? n->in[1] : pack_weights(g, n->in[1], &fp), 0);
+        arg_value(c, n->epi.scale, 0);
+        arg_value(c, n->n_in > 2 ? n->in[2] : -1, 0);
+        arg_value(c, n->epi.res, 0);
+        arg_value(c, n->out[0], 0);
+        arg_scratch(c, 0);
+        return 0;
+    }
     KwCall *c = add_call(g, n, KW_K_CONV);
     KwConvP *p = &c->p.conv;
     conv_params(p, &wg, (int)wg.O, (int)wg.group);
@@ -183,6 +232,115 @@ static int lower_conv(KwGraph *g, KwNode *n)
     return 0;
 }
 
+/* ---------------------------------------------------------------- vector targets */
+
+enum { WH_GENERIC = 0, WH_SIMD = 1 };
+
+/* The warehouse E ([n][co][ci][ck], as exported) in the layout a lowering reads, created
+ * once per warehouse and layout:
+ *   WH_GENERIC  cells as (co, ck, ci): the portable assembly into [O][k...][C/g];
+ *   WH_SIMD     cells as (co/8, ck, ci, 8): kw_kwconv_simd's packed blocks.
+ * With spatial partition (ck = 1) WH_GENERIC is the exported layout itself. */
+static int warehouse_layout(KwGraph *g, const KwKwInfo *k, int kind)
+{
+    int E = k->wh, cks = k->ck[0] * k->ck[1] * k->ck[2];
+    if (kind == WH_GENERIC && cks == 1)
+        return E;
+    for (int i = 0; i < g->n_wh_memo; i++)
+        if (g->wh_memo[2 * i] == E * 4 + kind)
+            return g->wh_memo[2 * i + 1];
+    int64_t n = g->v[E].shape.d[0], S = g->v[E].shape.d[1];
+    const float *src = g->v[E].data;
+    float *dst = kw_alloc(g->arena, sizeof(float) * (size_t)(n * S));
+    for (int64_t c = 0; c < n; c++)
+        for (int64_t a = 0; a < k->co; a++)
+            for (int64_t b = 0; b < k->ci; b++)
+                for (int64_t kc = 0; kc < cks; kc++) {
+                    int64_t to = kind == WH_GENERIC ? (a * cks + kc) * k->ci + b
+                                                    : (((a / 8) * cks + kc) * k->ci + b) * 8 + a % 8;
+                    dst[c * S + to] = src[c * S + (a * k->ci + b) * cks + kc];
+                }
+    int64_t d[2] = {n, S};
+    int id = kw_const_f32(g, kw_fmt(g->arena, "%s.%s", g->v[E].name, kind ? "simd" : "generic"), 2, d, dst);
+    g->v[id].is_warehouse = 1;
+    int *memo = KW_NEWN(g->arena, int, 2 * (g->n_wh_memo + 1));
+    if (g->n_wh_memo)
+        memcpy(memo, g->wh_memo, sizeof(int) * 2 * (size_t)g->n_wh_memo);
+    memo[2 * g->n_wh_memo] = E * 4 + kind;
+    memo[2 * g->n_wh_memo + 1] = id;
+    g->wh_memo = memo;
+    g->n_wh_memo++;
+    return id;
+}
+
+/* Geometry of the vector direct conv (kw_rt_simd.c) from a conv/pool geometry; -1 when the
+ * case is not one the vector kernels handle (3-D, more than 64 taps). */
+static int simd_geom(KwGraph *g, const KwWinGeom *wg, int O, int G, KwConvFP *p)
+{
+    if (wg->nsp > 2)
+        return -1;
+    memset(p, 0, sizeof *p);
+    int two = wg->nsp == 2, i = two ? 0 : -1; /* 1-D: H = OH = 1 */
+    p->N = (int)wg->N;
+    p->C = (int)wg->C;
+    p->O = O;
+    p->G = G;
+    p->Cg = (int)(wg->C / G);
+    p->Og = O / G;
+    p->H = two ? (int)wg->in[0] : 1;
+    p->OH = two ? (int)wg->out[0] : 1;
+    p->kh = two ? (int)wg->k[0] : 1;
+    p->sh = two ? (int)wg->stride[0] : 1;
+    p->dh = two ? (int)wg->dil[0] : 1;
+    p->pad_t = two ? (int)wg->pad_b[0] : 0;
+    i = two ? 1 : 0;
+    p->W = (int)wg->in[i];
+    p->OW = (int)wg->out[i];
+    p->kw = (int)wg->k[i];
+    p->sw = (int)wg->stride[i];
+    p->dw = (int)wg->dil[i];
+    p->pad_l = (int)wg->pad_b[i];
+    p->taps = p->kh * p->kw;
+    if (p->taps > 64)
+        return -1;
+    p->Hq = p->OH + ((p->kh - 1) * p->dh) / p->sh;
+    p->Wq = p->OW + ((p->kw - 1) * p->dw) / p->sw;
+    int tile = 3 * kw_target_vector_floats(g->lower_target);
+    int64_t q = (int64_t)p->OH * p->Wq;
+    p->Qpad = (int)((q + tile - 1) / tile * tile);
+    int64_t maxshift = (int64_t)(((p->kh - 1) * p->dh) / p->sh) * p->Wq + ((p->kw - 1) * p->dw) / p->sw;
+    int64_t plane = p->Qpad + maxshift;
+    if (plane < (int64_t)p->Hq * p->Wq)
+        plane = (int64_t)p->Hq * p->Wq;
+    p->plane = (int)((plane + 15) / 16 * 16);
+    return 0;
+}
+
+static int64_t simd_scratch_floats(const KwConvFP *p, int dw)
+{
+    return (int64_t)p->sh * p->sw * (dw ? 1 : p->Cg) * p->plane + (dw ? 1 : 8) * (int64_t)p->Qpad;
+}
+
+/* ONNX weight [O][Cg][taps] -> [G][O/g/8][taps][Cg][8], zero rows past O/g. */
+static int pack_weights(KwGraph *g, int w, const KwConvFP *p)
+{
+    int nob = (p->Og + 7) / 8;
+    int64_t cnt = (int64_t)p->G * nob * p->taps * p->Cg * 8;
+    const float *src = g->v[w].data;
+    int id = kw_const_f32(g, kw_fmt(g->arena, "%s.packed", g->v[w].name), 1, &cnt, NULL);
+    float *dst = g->v[id].data;
+    for (int gr = 0; gr < p->G; gr++)
+        for (int ob = 0; ob < nob; ob++)
+            for (int t = 0; t < p->taps; t++)
+                for (int c = 0; c < p->Cg; c++)
+                    for (int r = 0; r < 8; r++) {
+                        int o = ob * 8 + r;
+                        int64_t at = ((((int64_t)gr * nob + ob) * p->taps + t) * p->Cg + c) * 8 + r;
+                        dst[at] = o < p->Og ? src[(((int64_t)gr * p->Og + o) * p->Cg + c) * p->taps + t] : 0.0f;
+                    }
+    return id;
+}
+
 static int lower_kwconv(KwGraph *g, KwNode *n)
 {
     const KwKwInfo *k = n->kw;
@@ -195,6 +353,51 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
     int64_t ksz = (int64_t)k->k[0] * k->k[1] * k->k[2];
     int64_t wfloats = (int64_t)k->O * k->Cg * ksz;
     n->scratch_bytes = w_off + wfloats * 4;
+
+    KwWinGeom wg;
+    KwShape wshape = {x->shape.rank, {k->O, k->Cg}};
+    for (int i = 0; i < k->nsp; i++)
+        wshape.d[2 + i] = k->k[3 - k->nsp + i];
+    KW_TRY(kw_win_geom(g, n, &x->shape, &wshape, &wg));
+    KwConvFP fp;
+    int cks = k->ck[0] * k->ck[1] * k->ck[2];
+    int simd = g->lower_target != KW_TARGET_GENERIC && simd_geom(g, &wg, k->O, k->G, &fp) == 0;
+    int blocks = simd && fp.Og % 8 == 0 && k->co % 8 == 0 && (cks == 1 || cks == fp.taps);
+    int depthwise = simd && fp.Cg == 1 && fp.Og == 1;
+    if (blocks) {
+        /* attention into scratch, then assembly tiled with the conv, 8 channels at a time */
+        KwCall *c = add_call(g, n, KW_K_ATTENTION);
+        c->p.attn = at;
+        arg_value(c, n->in[0], 0);
+        const int ids[] = {k->w1, k->b1, k->ln_g, k->ln_b, k->w2, k->b2, k->w3, k->tb};
+        for (size_t i = 0; i < KW_COUNTOF(ids); i++)
+            arg_value(c, ids[i], 0);
+        arg_scratch(c, 0);
+        arg_scratch(c, a_off);
+        set_act(&n->epi, &fp.act, &fp.lo, &fp.hi);
+        KwCall *kc = add_call(g, n, KW_K_KWCONV_SIMD);
+        KwKwConvP *kp = &kc->p.kwf;
+        kp->conv = fp;
+        kp->n = at.n;
+        kp->m = at.m;
+        kp->S = k->S;
+        kp->co = k->co;
+        kp->ci = k->ci;
+        kp->Go = k->Go;
+        kp->Gi = k->Gi;
+        kp->whole = cks > 1;
+        int64_t conv_off = w_off; /* the conv's scratch replaces the dense kernel */
+        n->scratch_bytes = conv_off + (simd_scratch_floats(&fp, 0) + (int64_t)fp.taps * fp.Cg * 8) * 4;
+        arg_value(kc, n->in[0], 0);
+        arg_scratch(kc, a_off);
+        arg_value(kc, warehouse_layout(g, k, WH_SIMD), 0);
+        arg_value(kc, n->epi.scale, 0);
+        arg_value(kc, k->bias, 0);
+        arg_value(kc, n->epi.res, 0);
+        arg_value(kc, n->out[0], 0);
+        arg_scratch(kc, conv_off);
+        return 0;
+    }
 
     KwCall *c = add_call(g, n, KW_K_ATTENTION);
     c->p.attn = at;
@@ -265,14 +468,25 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
         as->ints[j] = (int)base;
     }
     arg_scratch(as, a_off);
-    arg_value(as, k->wh, 0);
+    arg_value(as, warehouse_layout(g, k, WH_GENERIC), 0);
     arg_scratch(as, w_off);
 
-    KwWinGeom wg;
-    KwShape wshape = {x->shape.rank, {k->O, k->Cg}};
-    for (int i = 0; i < k->nsp; i++)
-        wshape.d[2 + i] = k->k[3 - k->nsp + i];
-    KW_TRY(kw_win_geom(g, n, &x->shape, &wshape, &wg));
+    if (depthwise) {
+        /* the assembled [C][taps] kernel is exactly the depthwise kernel's weight layout */
+        set_act(&n->epi, &fp.act, &fp.lo, &fp.hi);
+        KwCall *dc = add_call(g, n, KW_K_DWCONV_SIMD);
+        dc->p.convf = fp;
+        int64_t conv_off = w_off + ((wfloats * 4 + 63) / 64) * 64;
+        n->scratch_bytes = conv_off + simd_scratch_floats(&fp, 1) * 4;
+        arg_value(dc, n->in[0], 0);
+        arg_scratch(dc, w_off);
+        arg_value(dc, n->epi.scale, 0);
+        arg_value(dc, k->bias, 0);
+        arg_value(dc, n->epi.res, 0);
+        arg_value(dc, n->out[0], 0);
+        arg_scratch(dc, conv_off);
+        return 0;
+    }
     KwCall *cv = add_call(g, n, KW_K_CONV);
     KwConvP *p = &cv->p.conv;
     conv_params(p, &wg, k->O, k->G);
@@ -462,6 +676,18 @@ static int lower_pool(KwGraph *g, KwNode *n)
     const KwValue *x = kw_in(g, n, 0);
     KwWinGeom wg;
     KW_TRY(kw_win_geom(g, n, &x->shape, NULL, &wg));
+    KwConvFP fp;
+    if (n->op == KW_OP_MaxPool && g->lower_target != KW_TARGET_GENERIC &&
+        simd_geom(g, &wg, (int)wg.C, (int)wg.C, &fp) == 0) {
+        KwCall *c = add_call(g, n, KW_K_MAXPOOL_SIMD);
+        fp.padval = -3.40282347e+38f; /* -FLT_MAX: padding never wins */
+        c->p.convf = fp;
+        n->scratch_bytes = simd_scratch_floats(&fp, 1) * 4;
+        arg_value(c, n->in[0], 0);
+        arg_value(c, n->out[0], 0);
+        arg_scratch(c, 0);
+        return 0;
+    }
     KwCall *c = add_call(g, n, KW_K_POOL);
     KwPoolP *p = &c->p.pool;
     p->kind = n->op == KW_OP_MaxPool ? KW_POOL_MAX : KW_POOL_AVG;
@@ -928,6 +1154,7 @@ int kw_lower(KwGraph *g, KwNode *n)
 
 int kw_pass_lower(KwGraph *g)
 {
+    g->lower_target = g->target;
     for (int i = 0; i < g->nn; i++) {
         KwNode *n = &g->n[i];
         if (!n->dead)
@@ -954,6 +1181,6 @@ void kw_exec_call(const KwCall *c, void *const *a)
         kw_attention(&c->p.attn, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]);
         break;
     case KW_K_ASSEMBLE: kw_assemble(&c->p.as, a[0], a[1], a[2]); break;
-    default: KW_BUG("unknown kernel %d", c->k);
+    default: KW_BUG("kernel %s cannot run inside kwcc", kw_kernel_name[c->k]);
     }
 }

@@ -25,35 +25,66 @@ static const char usage[] =
     "  --name PREFIX       prefix of the generated symbols (default: from the model file name)\n"
     "  --header OUT.h      where to write the header (default: OUT.c with .h)\n"
     "  --no-kw-fusion      keep exported KernelWarehouse subgraphs on the generic path\n"
+    "  --target T          generic (portable C99, the reference), avx2, avx512 or neon;\n"
+    "                      default: the best this machine supports\n"
     "  -v                  report passes, fusion decisions and sizes on stderr\n"
     "  -d LETTERS          print the IR after the passes named by LETTERS (O I D K F E L M)\n"
     "  --help, --version\n"
     "\n"
     "exit status: 0 success, 2 bad input or arguments, 1 internal error\n";
 
-static int write_atomic(const char *path, const char *text, size_t len)
+/* Writes text to a temporary file next to path: its name (malloc'd), or NULL after a message. */
+static char *write_tmp(const char *path, const char *text, size_t len)
 {
     size_t n = strlen(path);
     char *tmp = malloc(n + 32);
-    if (!tmp)
-        return -1;
+    if (!tmp) {
+        fprintf(stderr, "kwcc: error: cannot write %s: out of memory\n", path);
+        return NULL;
+    }
     snprintf(tmp, n + 32, "%s.tmp%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     if (!f) {
         fprintf(stderr, "kwcc: error: cannot write %s: %s\n", path, strerror(errno));
         free(tmp);
-        return -1;
+        return NULL;
     }
+    errno = 0;
     int bad = fwrite(text, 1, len, f) != len;
     bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        fprintf(stderr, "kwcc: error: cannot write %s: %s\n", path, strerror(errno));
+    if (bad) {
+        fprintf(stderr, "kwcc: error: cannot write %s: %s\n", path, errno ? strerror(errno) : "write failed");
         remove(tmp);
         free(tmp);
-        return -1;
+        return NULL;
     }
-    free(tmp);
-    return 0;
+    return tmp;
+}
+
+/* Both files are written to temporary names first and renamed into place only when both are
+ * complete: a failure (a missing directory, a full disk) leaves neither behind. */
+static int write_outputs(const char *hpath, const KwResult *res, const char *out)
+{
+    char *tc = write_tmp(out, res->c_text, res->c_len);
+    char *th = tc ? write_tmp(hpath, res->h_text, res->h_len) : NULL;
+    int ok = th && tc;
+    if (ok && rename(tc, out) != 0) {
+        fprintf(stderr, "kwcc: error: cannot write %s: %s\n", out, strerror(errno));
+        ok = 0;
+    } else if (ok && rename(th, hpath) != 0) {
+        fprintf(stderr, "kwcc: error: cannot write %s: %s\n", hpath, strerror(errno));
+        remove(out);
+        ok = 0;
+    }
+    if (!ok) {
+        if (th)
+            remove(th);
+        if (tc)
+            remove(tc);
+    }
+    free(th);
+    free(tc);
+    return ok ? 0 : -1;
 }
 
 static int arg_error(const char *msg, const char *arg)
@@ -81,6 +112,22 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--version") == 0) {
             printf("kwcc %s\n", KWCC_VERSION);
             return 0;
+        } else if (strcmp(a, "--target") == 0) {
+            if (i + 1 >= argc)
+                return arg_error("missing value after", a);
+            const char *t = argv[++i];
+            if (strcmp(t, "generic") == 0)
+                opt.target = KW_TARGET_GENERIC;
+            else if (strcmp(t, "avx2") == 0)
+                opt.target = KW_TARGET_AVX2;
+            else if (strcmp(t, "avx512") == 0)
+                opt.target = KW_TARGET_AVX512;
+            else if (strcmp(t, "neon") == 0)
+                opt.target = KW_TARGET_NEON;
+            else if (strcmp(t, "host") == 0)
+                opt.target = KW_TARGET_HOST;
+            else
+                return arg_error("unknown target (expected generic, avx2, avx512, neon or host)", t);
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--name") == 0 || strcmp(a, "--header") == 0 ||
                    strcmp(a, "-d") == 0) {
             if (i + 1 >= argc)
@@ -142,8 +189,8 @@ int main(int argc, char **argv)
     KwResult res;
     int st = kw_compile_file(model, &opt, &res);
     if (st == 0) {
-        if (write_atomic(hpath, res.h_text, res.h_len) < 0 || write_atomic(out, res.c_text, res.c_len) < 0)
-            st = 1;
+        if (write_outputs(hpath, &res, out) < 0)
+            st = 2; /* an output path that cannot be written is a bad argument */
         else if (opt.verbose)
             fprintf(stderr, "kwcc: wrote %s and %s: weights %lld bytes, workspace %lld bytes\n", out, hpath,
                     (long long)res.weight_bytes, (long long)res.workspace_bytes);

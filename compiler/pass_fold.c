@@ -234,7 +234,11 @@ int kw_fold_node(KwGraph *g, KwNode *n)
         done = 1;
     }
     if (done == 0) {
-        KW_TRY(kw_lower(g, n));
+        KwTargetKind saved = g->lower_target;
+        g->lower_target = KW_TARGET_GENERIC; /* folding runs the portable kernels */
+        int st = kw_lower(g, n);
+        g->lower_target = saved;
+        KW_TRY(st);
         void *scratch = n->scratch_bytes ? kw_alloc(g->arena, (size_t)n->scratch_bytes) : NULL;
         for (int c = 0; c < n->n_calls; c++) {
             const KwCall *call = &n->calls[c];

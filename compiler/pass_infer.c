@@ -19,13 +19,14 @@ static int set_out(KwGraph *g, const KwNode *n, int i, KwDType dt, const KwShape
         return 0;
     if (s->rank > KW_MAX_RANK)
         return ERR("output %d would have rank %d; kwcc supports rank up to %d", i, s->rank, KW_MAX_RANK);
-    int64_t cnt = 1;
+    int64_t cnt = 1; /* over the non-zero dims, so that no product of dims can overflow later */
     for (int k = 0; k < s->rank; k++) {
         if (s->d[k] < 0)
             return ERR("output %d would have a negative dimension", i);
         if (s->d[k] && cnt > KW_MAX_ELEMS / s->d[k])
             return ERR("output %d %s has more elements than the 2^31 - 1 kwcc supports", i, shp(g, s));
-        cnt *= s->d[k];
+        if (s->d[k])
+            cnt *= s->d[k];
     }
     KwValue *v = &g->v[n->out[i]];
     v->dt = dt;
@@ -91,6 +92,16 @@ static int ints_attr_n(KwGraph *g, const KwNode *n, const char *name, int64_t *v
     return 0;
 }
 
+/* Window attributes are bounded so that no extent computed from them overflows (the runtime
+ * kernels index with int). */
+static int attr_in_range(KwGraph *g, const KwNode *n, const char *name, const int64_t *v, int cnt)
+{
+    for (int i = 0; i < cnt; i++)
+        if (v[i] > KW_MAX_ELEMS)
+            return ERR("attribute '%s' has the value %" PRId64 "; kwcc supports values up to 2^31 - 1", name, v[i]);
+    return 0;
+}
+
 int kw_win_geom(KwGraph *g, const KwNode *n, const KwShape *x, const KwShape *w, KwWinGeom *wg)
 {
     memset(wg, 0, sizeof *wg);
@@ -125,10 +136,14 @@ int kw_win_geom(KwGraph *g, const KwNode *n, const KwShape *x, const KwShape *w,
             return ERR("attribute 'kernel_shape' is required");
         if (cnt != nsp)
             return ERR("attribute 'kernel_shape' has %d values, expected %d", cnt, nsp);
+        KW_TRY(attr_in_range(g, n, "kernel_shape", ks, nsp));
     }
     KW_TRY(ints_attr_n(g, n, "strides", st, nsp, 1));
     KW_TRY(ints_attr_n(g, n, "dilations", dl, nsp, 1));
     KW_TRY(ints_attr_n(g, n, "pads", pads, 2 * nsp, 0));
+    KW_TRY(attr_in_range(g, n, "strides", st, nsp));
+    KW_TRY(attr_in_range(g, n, "dilations", dl, nsp));
+    KW_TRY(attr_in_range(g, n, "pads", pads, 2 * nsp));
     const char *auto_pad;
     KW_TRY(kw_attr_string(g, n, "auto_pad", "NOTSET", &auto_pad));
     int64_t ceil_mode = 0;
@@ -149,6 +164,9 @@ int kw_win_geom(KwGraph *g, const KwNode *n, const KwShape *x, const KwShape *w,
         if (pads[i] < 0 || pads[i + nsp] < 0)
             return ERR("attribute 'pads' has a negative value");
         int64_t span = (ks[i] - 1) * dl[i] + 1, pb = pads[i], pe = pads[i + nsp], out;
+        if (span > KW_MAX_ELEMS)
+            return ERR("the kernel extent (%" PRId64 " taps, dilation %" PRId64 ") in spatial dim %d exceeds 2^31 - 1",
+                       ks[i], dl[i], i);
         if (mode == 1 || mode == 2) {
             out = (in + st[i] - 1) / st[i];
             int64_t total = (out - 1) * st[i] + span - in;
@@ -168,6 +186,8 @@ int kw_win_geom(KwGraph *g, const KwNode *n, const KwShape *x, const KwShape *w,
             if (ceil_mode && (out - 1) * st[i] >= in + pb)
                 out--; /* the last window must start inside the input or the left padding */
         }
+        if (in + pb + pe > KW_MAX_ELEMS)
+            return ERR("the padded input (%" PRId64 ") in spatial dim %d exceeds 2^31 - 1", in + pb + pe, i);
         wg->in[i] = in;
         wg->out[i] = out;
         wg->k[i] = ks[i];
@@ -179,7 +199,9 @@ int kw_win_geom(KwGraph *g, const KwNode *n, const KwShape *x, const KwShape *w,
     if (w) {
         int64_t group;
         KW_TRY(kw_attr_int(g, n, "group", 1, &group));
-        if (group < 1 || wg->C % group != 0)
+        if (group < 1 || group > KW_MAX_ELEMS)
+            return ERR("group = %" PRId64 " is out of range; expected 1 to 2^31 - 1", group);
+        if (wg->C % group != 0)
             return ERR("group = %" PRId64 " does not divide the %" PRId64 " input channels", group, wg->C);
         if (w->d[1] * group != wg->C)
             return ERR("weight %s has %" PRId64 " input channels per group; the input %s with group %" PRId64
@@ -264,6 +286,12 @@ int kw_slice_geom(KwGraph *g, const KwNode *n, const KwShape *x, int64_t *start,
         int64_t d = x->d[a], s = starts[i], e = ends[i], st = nst >= 0 ? steps[i] : 1;
         if (st == 0)
             return ERR("step of axis %" PRId64 " is 0", ax);
+        /* a step longer than the axis takes at most one element either way: clamp it, so that
+         * the arithmetic below cannot overflow (steps of +-2^63) */
+        if (st > d)
+            st = d > 0 ? d : 1;
+        else if (st < -d - 1)
+            st = -d - 1;
         if (s < 0)
             s += d;
         if (e < 0 && e > INT64_MIN + d)
@@ -316,6 +344,9 @@ int kw_split_sizes(KwGraph *g, const KwNode *n, const KwShape *x, int64_t *axis,
         for (int i = 0; i < cnt; i++) {
             if (split[i] < 0)
                 return ERR("split size %d is negative", i);
+            if (split[i] > d) /* also keeps the sum from overflowing */
+                return ERR("split size %d (%" PRId64 ") is larger than axis %" PRId64 " (%" PRId64 ")", i, split[i],
+                           *axis, d);
             sizes[i] = split[i];
             sum += split[i];
         }
@@ -696,6 +727,8 @@ static int infer_identity(KwGraph *g, KwNode *n)
         const KwValue *tm = kw_in(g, n, 2);
         if (tm) {
             KW_TRY(need_const(g, n, 2, "training_mode"));
+            if (kw_numel(&tm->shape) != 1)
+                return ERR("input 2 (training_mode) has shape %s, expected a scalar", shp(g, &tm->shape));
             if (kw_const_scalar(g, n->in[2]) != 0.0f)
                 return ERR("training_mode is true; kwcc compiles inference graphs");
         }
@@ -896,19 +929,46 @@ static int infer_constant_of_shape(KwGraph *g, KwNode *n)
 
 static int infer_range(KwGraph *g, KwNode *n)
 {
-    for (int i = 0; i < 3; i++)
-        KW_TRY(need_const(g, n, i, i == 0 ? "start" : i == 1 ? "limit" : "delta"));
     const KwValue *a = kw_in(g, n, 0);
-    double st = kw_const_scalar(g, n->in[0]), lim = kw_const_scalar(g, n->in[1]),
-           d = kw_const_scalar(g, n->in[2]);
-    if (d == 0)
-        return ERR("delta is 0");
-    double cnt = (lim - st) / d;
-    int64_t c = cnt > 0 ? (int64_t)(cnt + 0.999999999) : 0;
+    for (int i = 0; i < 3; i++) {
+        const char *what = i == 0 ? "start" : i == 1 ? "limit" : "delta";
+        const KwValue *v = kw_in(g, n, i);
+        KW_TRY(need_const(g, n, i, what));
+        if (v->shape.rank > 1 || kw_numel(&v->shape) != 1)
+            return ERR("input %d (%s) has shape %s, expected a scalar", i, what, shp(g, &v->shape));
+        if (v->dt != a->dt)
+            return ERR("input %d (%s) is %s, expected %s like start", i, what, kw_dtype_name(v->dt),
+                       kw_dtype_name(a->dt));
+    }
+    int64_t c;
     if (a->dt == KW_I64) {
         int64_t s0 = ((int64_t *)a->data)[0], l0 = ((int64_t *)g->v[n->in[1]].data)[0],
                 d0 = ((int64_t *)g->v[n->in[2]].data)[0];
-        c = d0 > 0 ? (l0 > s0 ? (l0 - s0 + d0 - 1) / d0 : 0) : (s0 > l0 ? (s0 - l0 - d0 - 1) / -d0 : 0);
+        if (d0 == 0)
+            return ERR("delta is 0");
+        /* in uint64, where the distance between any two int64 values fits */
+        uint64_t span = d0 > 0 ? (l0 > s0 ? (uint64_t)l0 - (uint64_t)s0 : 0) : (s0 > l0 ? (uint64_t)s0 - (uint64_t)l0 : 0);
+        uint64_t step = d0 > 0 ? (uint64_t)d0 : 0 - (uint64_t)d0;
+        uint64_t cu = span / step + (span % step != 0);
+        if (cu > (uint64_t)KW_MAX_ELEMS)
+            return ERR("the range from %" PRId64 " to %" PRId64 " by %" PRId64
+                       " has more than 2^31 - 1 values, the most kwcc supports",
+                       s0, l0, d0);
+        /* folding computes start + i * delta in int64 */
+        if (cu > 1 && step > (uint64_t)INT64_MAX / (cu - 1))
+            return ERR("the range from %" PRId64 " by %" PRId64 " has %" PRIu64
+                       " values, whose offsets from start overflow int64; expected a smaller delta",
+                       s0, d0, cu);
+        c = (int64_t)cu;
+    } else {
+        double st = kw_const_scalar(g, n->in[0]), lim = kw_const_scalar(g, n->in[1]),
+               d = kw_const_scalar(g, n->in[2]);
+        if (d == 0)
+            return ERR("delta is 0");
+        double cnt = (lim - st) / d;
+        if (!(cnt <= (double)KW_MAX_ELEMS)) /* also NaN */
+            return ERR("the range from %g to %g by %g has %g values; kwcc supports up to 2^31 - 1", st, lim, d, cnt);
+        c = cnt > 0 ? (int64_t)(cnt + 0.999999999) : 0;
     }
     KwShape s = {1, {c}};
     return set_out(g, n, 0, a->dt, &s);

@@ -17,8 +17,8 @@
  * element, with the map the KW geometry implies. Anything that does not match exactly stays
  * on the generic path, which is correct, and -v says why.
  *
- * The lifted node holds: the warehouse (laid out so that assembly writes the conv's weight
- * layout directly), fc1 with BatchNorm and the pool's 1/HW folded in, fc2 (or fc2 and fc3 of
+ * The lifted node holds: the warehouse (laid out at lowering so that assembly writes the conv's
+ * weight layout directly), fc1 with BatchNorm and the pool's 1/HW folded in, fc2 (or fc2 and fc3 of
  * the basis path), the normalisation epsilon, the temperature blend as a scale and a constant,
  * and the cell geometry. */
 #include <inttypes.h>
@@ -32,7 +32,7 @@ typedef struct Ctx {
     KwGraph *g;
     KwNode *conv;
     const char *why;
-    int *wh_of;       /* E2 value id -> laid-out warehouse value id (-1: not yet) */
+    int *wh_of;       /* E2 value id -> itself once numbered (-1: not yet) */
     int *wh_num;      /* E2 value id -> warehouse number */
 } Ctx;
 
@@ -601,38 +601,21 @@ static int match_head(Ctx *cx, KwKwInfo *k, int h, int x_conv)
     return 0;
 }
 
-/* ------------------------------------------------------------- warehouse layout */
+/* ------------------------------------------------------------- warehouses */
 
-/* The warehouse as the lowered assembly reads it: each cell's elements in the order
- * (cell_out, cell_k..., cell_in), which is the order of decreasing stride in the conv's
- * weight layout [O][k...][C/g]. With spatial partition (cell_k all 1) that is the exported
- * order itself and the constant is shared as is; one copy per warehouse otherwise. */
+/* Numbers each warehouse (order of first use) and marks it; its physical layout is chosen
+ * when the layer is lowered, for the target's conv (lower.c, warehouse_layout). */
 static int warehouse(Ctx *cx, KwKwInfo *k, int E2)
 {
     KwGraph *g = cx->g;
-    int cks = k->ck[0] * k->ck[1] * k->ck[2];
     if (cx->wh_of[E2] < 0) {
+        cx->wh_of[E2] = E2;
         cx->wh_num[E2] = g->n_warehouses++;
-        if (cks == 1)
-            cx->wh_of[E2] = E2;
-        else {
-            int64_t n = k->attn.n, S = k->S;
-            const float *src = g->v[E2].data;
-            float *dst = kw_alloc(g->arena, sizeof(float) * (size_t)(n * S));
-            for (int64_t c = 0; c < n; c++)
-                for (int64_t a = 0; a < k->co; a++)
-                    for (int64_t b = 0; b < k->ci; b++)
-                        for (int64_t kc = 0; kc < cks; kc++)
-                            dst[c * S + (a * cks + kc) * k->ci + b] = src[c * S + (a * k->ci + b) * cks + kc];
-            int64_t d[2] = {n, S};
-            cx->wh_of[E2] = kw_const_f32(g, kw_fmt(g->arena, "%s.laid_out", g->v[E2].name), 2, d, dst);
-        }
-        g->v[cx->wh_of[E2]].is_warehouse = 1;
-        kw_note(g->diag, "kw: warehouse %d '%s' [%" PRId64 ",%" PRId64 "]: cell %dx%dx%d%s", cx->wh_num[E2],
-                g->v[E2].name, g->v[E2].shape.d[0], g->v[E2].shape.d[1], k->co, k->ci, cks,
-                cks == 1 ? "" : " (re-laid out: whole-window cells)");
+        g->v[E2].is_warehouse = 1;
+        kw_note(g->diag, "kw: warehouse %d '%s' [%" PRId64 ",%" PRId64 "]: cells %dx%dx%d", cx->wh_num[E2],
+                g->v[E2].name, g->v[E2].shape.d[0], g->v[E2].shape.d[1], k->co, k->ci, k->ck[0] * k->ck[1] * k->ck[2]);
     }
-    k->wh = cx->wh_of[E2];
+    k->wh = E2;
     k->wh_index = cx->wh_num[E2];
     return 0;
 }

@@ -9,6 +9,65 @@
 
 #include "kwcc_int.h"
 
+/* "'relu1' (Relu)", or for an unnamed node "the Relu writing 'b'". */
+static const char *describe(KwGraph *g, const KwNode *n)
+{
+    if (n->name[0])
+        return kw_fmt(g->arena, "'%.60s' (%.40s)", n->name, n->op_type);
+    const KwValue *y = kw_out(g, n, 0);
+    return kw_fmt(g->arena, "the %.40s writing '%.60s'", n->op_type, y ? y->name : "");
+}
+
+/* Kahn's algorithm stopped with nodes left (indeg > 0). Each of them reads a value of another
+ * node left, so walking from one to such a producer again and again must come back to a node
+ * already seen: that node is on a cycle. Report it, with the cycle spelled out. */
+static int report_cycle(KwGraph *g, const int *indeg)
+{
+    int nn = g->nn;
+    int *step = KW_NEWN(g->arena, int, nn + 1), *pred = KW_NEWN(g->arena, int, nn + 1);
+    int start = -1;
+    for (int i = 0; i < nn && start < 0; i++)
+        if (!g->n[i].dead && indeg[i] > 0)
+            start = i;
+    KW_ASSERT(start >= 0);
+    int i = start, k = 1;
+    while (!step[i]) {
+        step[i] = k++;
+        const KwNode *n = &g->n[i];
+        int p = -1;
+        for (int j = 0; j < n->n_in && p < 0; j++) {
+            int v = n->in[j];
+            if (v >= 0 && g->v[v].producer >= 0 && indeg[g->v[v].producer] > 0)
+                p = g->v[v].producer;
+        }
+        KW_ASSERT(p >= 0);
+        pred[i] = p;
+        i = p;
+    }
+    /* i is on the cycle; follow pred around it (backwards along the data flow) */
+    int len = 0;
+    for (int j = i;; j = pred[j]) {
+        len++;
+        if (pred[j] == i)
+            break;
+    }
+    /* in data-flow order (cyc[t] feeds cyc[t + 1]), starting at the node first in the file */
+    int *cyc = KW_NEWN(g->arena, int, len);
+    for (int j = i, t = len - 1; t >= 0; j = pred[j], t--)
+        cyc[t] = j;
+    int first = 0;
+    for (int t = 1; t < len; t++)
+        if (cyc[t] < cyc[first])
+            first = t;
+    const char *text = "";
+    for (int t = 0; t < len && t < 6; t++)
+        text = kw_fmt(g->arena, "%s%s -> ", text, describe(g, &g->n[cyc[(first + t) % len]]));
+    if (len > 6)
+        text = kw_fmt(g->arena, "%s... (%d nodes in all) -> ", text, len);
+    const KwNode *n0 = &g->n[cyc[first]];
+    return kw_error(g->diag, n0, "the graph has a cycle: %s%s; expected an acyclic graph", text, describe(g, n0));
+}
+
 int kw_pass_order(KwGraph *g)
 {
     int nn = g->nn;
@@ -86,12 +145,8 @@ int kw_pass_order(KwGraph *g)
     int live = 0;
     for (int i = 0; i < nn; i++)
         live += !g->n[i].dead;
-    if (cnt != live) {
-        for (int i = 0; i < nn; i++)
-            if (!g->n[i].dead && indeg[i] > 0)
-                return kw_error(g->diag, &g->n[i],
-                                "the graph has a cycle through this node (or reads a value that depends on it)");
-    }
+    if (cnt != live)
+        return report_cycle(g, indeg);
     KwNode *sorted = KW_NEWN(g->arena, KwNode, g->cap_n);
     for (int i = 0; i < cnt; i++)
         sorted[i] = g->n[order[i]];

@@ -181,6 +181,26 @@ typedef struct KwAsmP {
     const int *base;
 } KwAsmP;
 
+/* The vector direct convolution (kw_rt_simd.c): geometry on phase planes, see there.
+ * Spatial dims: 2-D (1-D convs have H = OH = 1). kwcc fills every field but g. */
+typedef struct KwConvFP {
+    int N, C, O, G, Cg, Og, g;
+    int H, W, OH, OW;
+    int kh, kw, sh, sw, dh, dw, pad_t, pad_l;
+    int taps, Hq, Wq;
+    int plane, Qpad;   /* floats per phase plane; pixels computed (a multiple of the tile) */
+    int act;
+    float lo, hi;
+    float padval;      /* what padding reads as: 0 for convs, -FLT_MAX for max pooling */
+} KwConvFP;
+
+/* A KernelWarehouse conv on the vector path: conv geometry plus the cell geometry;
+ * whole = 1 when cells hold the whole kernel window (no spatial partition). */
+typedef struct KwKwConvP {
+    KwConvFP conv;
+    int n, m, S, co, ci, Go, Gi, whole;
+} KwKwConvP;
+
 #ifndef KW_RT_NO_PROTOTYPES /* generated files define the kernels they use, static */
 KW_RT_FN void kw_unary(const KwUnaryP *p, const float *x, float *y);
 KW_RT_FN void kw_binary(const KwBinaryP *p, const float *a, const float *b, float *y);

@@ -35,8 +35,8 @@ for model in "$dir"/*.onnx "$dir"/tiny/*.onnx; do
     ln -sf "${model%.onnx}_input.bin" "$case_dir/input_0.bin"
     ln -sf "${model%.onnx}_output.bin" "$case_dir/output_0.bin"
     for mode in fused nofusion; do
-        args=()
-        [ $mode = nofusion ] && args=(--no-kw-fusion)
+        args=(--target generic)
+        [ $mode = nofusion ] && args=(--target generic --no-kw-fusion)
         n=$((n + 1))
         if out=$(bash "$here/run_case.sh" "$case_dir" "$tol" "$work/$mode" "${args[@]}" 2>&1); then
             echo "$name ($mode): $(echo "$out" | tail -1)"
