@@ -49,11 +49,14 @@ KwTargetKind kw_target_host(void)
 
 static KwCall *add_call(KwGraph *g, KwNode *n, KwKernel k)
 {
-    KwCall *c = kw_alloc(g->arena, sizeof(KwCall) * (size_t)(n->n_calls + 1));
-    if (n->n_calls)
-        memcpy(c, n->calls, sizeof(KwCall) * (size_t)n->n_calls);
-    n->calls = c;
-    c = &n->calls[n->n_calls++];
+    /* capacity doubles at powers of two (the arena never frees: keep copies geometric) */
+    if (n->n_calls == 0 || (n->n_calls & (n->n_calls - 1)) == 0) {
+        KwCall *c = kw_alloc(g->arena, sizeof(KwCall) * (size_t)(n->n_calls ? 2 * n->n_calls : 1));
+        if (n->n_calls)
+            memcpy(c, n->calls, sizeof(KwCall) * (size_t)n->n_calls);
+        n->calls = c;
+    }
+    KwCall *c = &n->calls[n->n_calls++];
     memset(c, 0, sizeof *c);
     c->k = k;
     return c;
@@ -167,6 +170,7 @@ static void set_act(const KwEpi *e, int *act, float *lo, float *hi)
 /* ---------------------------------------------------------------- ops */
 
 static int simd_geom(KwGraph *g, const KwWinGeom *wg, int O, int G, KwConvFP *p);
+static void simd_direct(KwGraph *g, int x, KwConvFP *p);
 static int64_t simd_scratch_floats(const KwConvFP *p, int dw);
 static int pack_weights(KwGraph *g, int w, const KwConvFP *p);
 
@@ -198,6 +202,8 @@ static int lower_conv(KwGraph *g, KwNode *n)
     if (g->lower_target != KW_TARGET_GENERIC && kw_is_const(g, n->in[1]) &&
         simd_geom(g, &wg, (int)wg.O, (int)wg.group, &fp) == 0) {
         int dw = fp.Cg == 1 && fp.Og == 1;
+        if (!dw)
+            simd_direct(g, n->in[0], &fp);
         KwCall *c = add_call(g, n, dw ? KW_K_DWCONV_SIMD : KW_K_CONV_SIMD);
         set_act(&n->epi, &fp.act, &fp.lo, &fp.hi);
         c->p.convf = fp;
@@ -236,10 +242,14 @@ static int lower_conv(KwGraph *g, KwNode *n)
 
 enum { WH_GENERIC = 0, WH_SIMD = 1 };
 
+/* Channels per assembly micro-tile of the vector kernels (KW_ASM_C in kw_rt_simd.c). */
+static int simd_asm_channels(KwTargetKind t) { return t == KW_TARGET_AVX512 ? 4 : 1; }
+
 /* The warehouse E ([n][co][ci][ck], as exported) in the layout a lowering reads, created
  * once per warehouse and layout:
  *   WH_GENERIC  cells as (co, ck, ci): the portable assembly into [O][k...][C/g];
- *   WH_SIMD     cells as (co/8, ck, ci, 8): kw_kwconv_simd's packed blocks.
+ *   WH_SIMD     [co/8][ck][ci/CB][n][CB][8] (zero-padded to whole CB blocks): the vector
+ *               assembly reads each block of 8 output channels as one sequential stream.
  * With spatial partition (ck = 1) WH_GENERIC is the exported layout itself. */
 static int warehouse_layout(KwGraph *g, const KwKwInfo *k, int kind)
 {
@@ -250,18 +260,20 @@ static int warehouse_layout(KwGraph *g, const KwKwInfo *k, int kind)
         if (g->wh_memo[2 * i] == E * 4 + kind)
             return g->wh_memo[2 * i + 1];
     int64_t n = g->v[E].shape.d[0], S = g->v[E].shape.d[1];
+    int64_t CB = simd_asm_channels(g->lower_target), nb = (k->ci + CB - 1) / CB;
+    int64_t total = kind == WH_GENERIC ? n * S : (k->co / 8) * cks * nb * n * CB * 8;
     const float *src = g->v[E].data;
-    float *dst = kw_alloc(g->arena, sizeof(float) * (size_t)(n * S));
+    float *dst = kw_alloc(g->arena, sizeof(float) * (size_t)total);
     for (int64_t c = 0; c < n; c++)
         for (int64_t a = 0; a < k->co; a++)
             for (int64_t b = 0; b < k->ci; b++)
                 for (int64_t kc = 0; kc < cks; kc++) {
-                    int64_t to = kind == WH_GENERIC ? (a * cks + kc) * k->ci + b
-                                                    : (((a / 8) * cks + kc) * k->ci + b) * 8 + a % 8;
-                    dst[c * S + to] = src[c * S + (a * k->ci + b) * cks + kc];
+                    int64_t to = kind == WH_GENERIC
+                                     ? c * S + (a * cks + kc) * k->ci + b
+                                     : (((((a / 8) * cks + kc) * nb + b / CB) * n + c) * CB + b % CB) * 8 + a % 8;
+                    dst[to] = src[c * S + (a * k->ci + b) * cks + kc];
                 }
-    int64_t d[2] = {n, S};
-    int id = kw_const_f32(g, kw_fmt(g->arena, "%s.%s", g->v[E].name, kind ? "simd" : "generic"), 2, d, dst);
+    int id = kw_const_f32(g, kw_fmt(g->arena, "%s.%s", g->v[E].name, kind ? "simd" : "generic"), 1, &total, dst);
     g->v[id].is_warehouse = 1;
     int *memo = KW_NEWN(g->arena, int, 2 * (g->n_wh_memo + 1));
     if (g->n_wh_memo)
@@ -316,12 +328,26 @@ static int simd_geom(KwGraph *g, const KwWinGeom *wg, int O, int G, KwConvFP *p)
     return 0;
 }
 
-static int64_t simd_scratch_floats(const KwConvFP *p, int dw)
+/* A 1x1, stride-1, unpadded conv reads its input in place as the phase planes, when the
+ * input lives in the workspace: kernels may read up to a tile past a buffer's end, and
+ * pass_memplan leaves that much slack after every workspace buffer (not after the caller's
+ * buffers). */
+static void simd_direct(KwGraph *g, int x, KwConvFP *p)
 {
-    return (int64_t)p->sh * p->sw * (dw ? 1 : p->Cg) * p->plane + (dw ? 1 : 8) * (int64_t)p->Qpad;
+    int r = kw_strip_views(g, x);
+    if (p->taps != 1 || p->sh != 1 || p->sw != 1 || p->pad_t || p->pad_l || p->Hq != p->H || p->Wq != p->W ||
+        g->v[r].data || g->v[r].input_index >= 0 || kw_ir_is_graph_output(g, r) || kw_ir_is_graph_output(g, x))
+        return;
+    p->direct = 1;
+    p->plane = p->H * p->W;
 }
 
-/* ONNX weight [O][Cg][taps] -> [G][O/g/8][taps][Cg][8], zero rows past O/g. */
+static int64_t simd_scratch_floats(const KwConvFP *p, int dw)
+{
+    return (p->direct ? 0 : (int64_t)p->sh * p->sw * (dw ? 1 : p->Cg) * p->plane) + (dw ? 1 : 8) * (int64_t)p->Qpad;
+}
+
+/* ONNX weight [O][Cg][taps] -> [G][O/g/8][Cg][taps][8], zero rows past O/g. */
 static int pack_weights(KwGraph *g, int w, const KwConvFP *p)
 {
     int nob = (p->Og + 7) / 8;
@@ -335,7 +361,7 @@ static int pack_weights(KwGraph *g, int w, const KwConvFP *p)
                 for (int c = 0; c < p->Cg; c++)
                     for (int r = 0; r < 8; r++) {
                         int o = ob * 8 + r;
-                        int64_t at = ((((int64_t)gr * nob + ob) * p->taps + t) * p->Cg + c) * 8 + r;
+                        int64_t at = ((((int64_t)gr * nob + ob) * p->Cg + c) * p->taps + t) * 8 + r;
                         dst[at] = o < p->Og ? src[(((int64_t)gr * p->Og + o) * p->Cg + c) * p->taps + t] : 0.0f;
                     }
     return id;
@@ -375,6 +401,7 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
         arg_scratch(c, 0);
         arg_scratch(c, a_off);
         set_act(&n->epi, &fp.act, &fp.lo, &fp.hi);
+        simd_direct(g, n->in[0], &fp);
         KwCall *kc = add_call(g, n, KW_K_KWCONV_SIMD);
         KwKwConvP *kp = &kc->p.kwf;
         kp->conv = fp;
@@ -800,7 +827,7 @@ static int lower_gemm(KwGraph *g, KwNode *n)
     KW_TRY(kw_attr_int(g, n, "transB", 0, &tb));
     KW_TRY(kw_attr_float(g, n, "alpha", 1.0f, &p->alpha));
     KW_TRY(kw_attr_float(g, n, "beta", 1.0f, &p->beta));
-    const KwShape *so = &kw_out(g, n, 0)->shape;
+    const KwShape out_shape = kw_out(g, n, 0)->shape, *so = &out_shape;
     p->M = (int)so->d[0];
     p->N = (int)so->d[1];
     p->K = (int)(ta ? a->shape.d[0] : a->shape.d[1]);
@@ -808,6 +835,22 @@ static int lower_gemm(KwGraph *g, KwNode *n)
     p->a_cs = ta ? (int)a->shape.d[1] : 1;
     p->b_rs = tb ? 1 : (int)b->shape.d[1];
     p->b_cs = tb ? (int)b->shape.d[1] : 1;
+    int bv = n->in[1];
+    if (tb && b->data && g->lower_target != KW_TARGET_GENERIC) {
+        /* a Linear layer's [N][K] weight, stored [K][N] instead: the product then runs along
+         * contiguous rows of B (vectorised over N), summing over K in the same order */
+        int64_t K = b->shape.d[1], N = b->shape.d[0];
+        const float *src = b->data;
+        int64_t d[2] = {K, N};
+        bv = kw_const_f32(g, kw_fmt(g->arena, "%s.kn", b->name), 2, d, NULL);
+        float *dst = g->v[bv].data;
+        for (int64_t i = 0; i < N; i++)
+            for (int64_t k = 0; k < K; k++)
+                dst[k * N + i] = src[i * K + k];
+        p->b_rs = (int)N;
+        p->b_cs = 1;
+        cv = kw_in(g, n, 2); /* g->v may have moved */
+    }
     if (cv) {
         int64_t st[KW_MAX_RANK];
         bcast_strides(&cv->shape, so, st);
@@ -816,7 +859,7 @@ static int lower_gemm(KwGraph *g, KwNode *n)
     }
     set_act(&n->epi, &p->act, &p->lo, &p->hi);
     arg_value(c, n->in[0], 0);
-    arg_value(c, n->in[1], 0);
+    arg_value(c, bv, 0);
     arg_value(c, cv ? n->in[2] : -1, 0);
     arg_value(c, n->out[0], 0);
     return 0;

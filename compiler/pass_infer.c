@@ -1066,6 +1066,33 @@ int kw_infer_node(KwGraph *g, KwNode *n)
     }
 }
 
+/* Folding evaluates a node whose inputs are all constant now and stores its outputs in the
+ * weight blob. A few bytes of model (ConstantOfShape, Expand, Range) must not make kwcc
+ * allocate gigabytes: a fold that makes more than 1 GiB out of much less is refused. */
+#define KW_MAX_FOLD_BYTES ((int64_t)1 << 30)
+
+static int check_fold_size(KwGraph *g, const KwNode *n)
+{
+    int64_t in_bytes = 0, out_bytes = 0;
+    for (int k = 0; k < n->n_in; k++) {
+        const KwValue *x = kw_in(g, n, k);
+        if (x && !x->data)
+            return 0; /* not folded */
+        if (x)
+            in_bytes += kw_numel(&x->shape) * kw_dtype_size(x->dt);
+    }
+    for (int k = 0; k < n->n_out; k++) {
+        const KwValue *y = kw_out(g, n, k);
+        if (y && y->shape.rank >= 0)
+            out_bytes += kw_numel(&y->shape) * kw_dtype_size(y->dt);
+    }
+    if (out_bytes > KW_MAX_FOLD_BYTES && out_bytes > 4 * in_bytes)
+        return ERR("its inputs are constant, so kwcc would compute its output at compile time: %" PRId64
+                   " bytes of constants from %" PRId64 "; kwcc folds at most 1 GiB",
+                   out_bytes, in_bytes);
+    return 0;
+}
+
 int kw_pass_infer(KwGraph *g)
 {
     kw_ir_count_uses(g);
@@ -1085,7 +1112,7 @@ int kw_pass_infer(KwGraph *g)
         }
         if (kw_infer_node(g, n) < 0)
             continue; /* report every bad node in one run */
-        if (kw_fold_node(g, n) < 0)
+        if (check_fold_size(g, n) < 0 || kw_fold_node(g, n) < 0)
             continue;
     }
     return g->diag->n_errors ? -1 : 0;

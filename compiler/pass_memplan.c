@@ -18,6 +18,7 @@
 #include "kwcc_int.h"
 
 #define ALIGN 64
+#define SLACK 256 /* bytes readable past every workspace buffer */
 
 static int64_t align_up(int64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
 
@@ -239,8 +240,8 @@ int kw_pass_memplan(KwGraph *g)
             if (y < 0 || g->v[y].alias >= 0 || g->v[y].st == KW_ST_OUTPUT)
                 continue;
             g->v[y].st = KW_ST_WS;
-            items[ni++] = (Item){align_up(value_bytes(&g->v[y]) ? value_bytes(&g->v[y]) : 1), 0, i,
-                                 last[y] < i ? i : last[y], y, -1};
+            /* + SLACK: vector kernels may read (never write) up to a tile past the end */
+            items[ni++] = (Item){align_up(value_bytes(&g->v[y]) + SLACK), 0, i, last[y] < i ? i : last[y], y, -1};
         }
         if (n->scratch_bytes > 0)
             items[ni++] = (Item){align_up(n->scratch_bytes), 0, i, i, -1, i};

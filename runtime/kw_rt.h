@@ -192,6 +192,7 @@ typedef struct KwConvFP {
     int act;
     float lo, hi;
     float padval;      /* what padding reads as: 0 for convs, -FLT_MAX for max pooling */
+    int direct;        /* the input is its own phase plane (1x1, stride 1, no padding) */
 } KwConvFP;
 
 /* A KernelWarehouse conv on the vector path: conv geometry plus the cell geometry;

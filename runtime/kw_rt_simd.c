@@ -11,14 +11,17 @@
  * row end (ow >= OW) are computed on the padded grid and dropped by the epilogue, which also
  * applies scale, bias, residual and activation.
  *
- * Weights are packed per group as [O/8][tap][C/g][8] (O padded to a multiple of 8 with zero
- * rows): the micro-kernel computes 8 output channels x KW_NV vectors of pixels.
+ * Weights are packed per group as [O/8][C/g][tap][8] (O padded to a multiple of 8 with zero
+ * rows): the micro-kernel computes 8 output channels x KW_NV vectors of pixels, channel by
+ * channel, all taps of a channel in a row, so the pixels of one channel's plane are reused
+ * from L1 by every tap.
  *
  * KernelWarehouse: kw_kwconv assembles one block of 8 output channels of the kernel at a
- * time, straight into that packed layout, then convolves with it: only 8 x taps x C/g
- * floats of the kernel are ever live, and the warehouse is laid out (by kwcc) as
- * [n][cell_out/8][cell_k][cell_in][8] so that each block is a few contiguous runs of every
- * cell it needs. */
+ * time, straight into that packed layout, then convolves with it: only 8 x C/g x taps floats
+ * of the kernel are ever live. kwcc lays the warehouse out as
+ * [cell_out/8][cell_k][cell_in/CB][n][CB][8] (CB = KW_ASM_C channels, zero-padded), so that
+ * the assembly micro-kernel reads one sequential stream: every cell's CB x 8 floats for one
+ * block of channels, one cell after the other. */
 /*@@ simd_common */
 #if defined(KW_SIMD_AVX512)
 #include <immintrin.h>
@@ -33,6 +36,7 @@ typedef __m512 kw_vf;
 #define KW_VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define KW_VMAX(a, b) _mm512_max_ps((a), (b))
 #define KW_VADD(a, b) _mm512_add_ps((a), (b))
+#define KW_VMIN(a, b) _mm512_min_ps((a), (b))
 #elif defined(KW_SIMD_AVX2)
 #include <immintrin.h>
 #define KW_VL 8
@@ -46,6 +50,7 @@ typedef __m256 kw_vf;
 #define KW_VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define KW_VMAX(a, b) _mm256_max_ps((a), (b))
 #define KW_VADD(a, b) _mm256_add_ps((a), (b))
+#define KW_VMIN(a, b) _mm256_min_ps((a), (b))
 #elif defined(KW_SIMD_NEON)
 #include <arm_neon.h>
 #define KW_VL 4
@@ -59,6 +64,7 @@ typedef float32x4_t kw_vf;
 #define KW_VFMA(a, b, c) vfmaq_f32((c), (a), (b))
 #define KW_VMAX(a, b) vmaxq_f32((a), (b))
 #define KW_VADD(a, b) vaddq_f32((a), (b))
+#define KW_VMIN(a, b) vminq_f32((a), (b))
 #else
 #error "kw_rt_simd.c needs KW_SIMD_AVX512, KW_SIMD_AVX2 or KW_SIMD_NEON"
 #endif
@@ -121,98 +127,179 @@ KW_RT_LOCAL void kw__shifts(const KwConvFP *p, long *shift)
         }
 }
 
-/* One micro-tile: KW_ROWS output channels (w: [taps][Cg][8], rows r0..r0+KW_ROWS-1 of 8)
- * x KW_TILE pixels starting at q; accumulates into out ([8][Qpad]) rows r0... */
+/* Epilogue on a vector of pixels in registers: act(v * s + b + res). */
+KW_RT_LOCAL kw_vf kw__epi_vec(const KwConvFP *p, kw_vf v, kw_vf s, kw_vf b, const float *res, int n)
+{
+    v = KW_VFMA(v, s, b);
+    if (res) {
+        if (n == KW_VL)
+            v = KW_VADD(v, KW_VLOAD(res));
+        else {
+            float t[KW_VL] = {0};
+            memcpy(t, res, sizeof(float) * (size_t)n);
+            v = KW_VADD(v, KW_VLOAD(t));
+        }
+    }
+    if (p->act == KW_ACT_RELU)
+        v = KW_VMAX(v, KW_VZERO());
+    else if (p->act == KW_ACT_CLIP)
+        v = KW_VMIN(KW_VMAX(v, KW_VSET1(p->lo)), KW_VSET1(p->hi));
+    return v;
+}
+
+/* One micro-tile: KW_ROWS output channels (w: [Cg][taps][8], rows r0..r0+KW_ROWS-1 of 8)
+ * x KW_TILE pixels starting at q. Without padding columns (Wq == OW) the epilogue runs in
+ * registers and the tile goes straight to y (channel o0 + r of this group); otherwise the
+ * raw sums go to rows r0... of out ([8][Qpad]) for kw__conv_epilogue. */
 KW_RT_LOCAL void kw__conv_tile(const KwConvFP *p, const float *w, int r0, const float *planes,
-                               const long *shift, long q, float *out)
+                               const long *shift, long q, float *out, int o0, const float *scale,
+                               const float *bias, const float *res, float *y)
 {
     kw_vf acc[KW_ROWS][KW_NV];
     int r, v, t, c;
     for (r = 0; r < KW_ROWS; r++)
         for (v = 0; v < KW_NV; v++)
             acc[r][v] = KW_VZERO();
-    for (t = 0; t < p->taps; t++) {
-        const float *xs = planes + shift[t] + q;
-        const float *ws = w + (long)t * p->Cg * 8 + r0;
-        for (c = 0; c < p->Cg; c++) {
+    for (c = 0; c < p->Cg; c++) {
+        const float *xc = planes + (long)c * p->plane + q;
+        const float *wc = w + (long)c * p->taps * 8 + r0;
+        for (t = 0; t < p->taps; t++) {
+            const float *xs = xc + shift[t];
             kw_vf xv[KW_NV];
             for (v = 0; v < KW_NV; v++)
                 xv[v] = KW_VLOAD(xs + v * KW_VL);
             for (r = 0; r < KW_ROWS; r++) {
-                kw_vf b = KW_VSET1(ws[r]);
+                kw_vf b = KW_VSET1(wc[t * 8 + r]);
                 for (v = 0; v < KW_NV; v++)
                     acc[r][v] = KW_VFMA(b, xv[v], acc[r][v]);
             }
-            xs += p->plane;
-            ws += 8;
         }
     }
-    for (r = 0; r < KW_ROWS; r++)
-        for (v = 0; v < KW_NV; v++)
-            KW_VSTORE(out + (long)(r0 + r) * p->Qpad + q + v * KW_VL, acc[r][v]);
+    if (p->Wq != p->OW || !y) {
+        for (r = 0; r < KW_ROWS; r++)
+            for (v = 0; v < KW_NV; v++)
+                KW_VSTORE(out + (long)(r0 + r) * p->Qpad + q + v * KW_VL, acc[r][v]);
+        return;
+    }
+    {
+        long npix = (long)p->OH * p->OW;
+        for (r = 0; r < KW_ROWS && o0 + r0 + r < p->Og; r++) {
+            int o = p->g * p->Og + o0 + r0 + r;
+            kw_vf s = KW_VSET1(scale ? scale[o] : 1.0f), b = KW_VSET1(bias ? bias[o] : 0.0f);
+            float *yo = y + (long)o * npix;
+            const float *ro = res ? res + (long)o * npix : 0;
+            for (v = 0; v < KW_NV; v++) {
+                long at = q + v * KW_VL;
+                int cnt = npix - at >= KW_VL ? KW_VL : (int)(npix - at);
+                kw_vf e;
+                if (cnt <= 0)
+                    break;
+                e = kw__epi_vec(p, acc[r][v], s, b, ro ? ro + at : 0, cnt);
+                if (cnt == KW_VL)
+                    KW_VSTORE(yo + at, e);
+                else {
+                    float tmp[KW_VL];
+                    KW_VSTORE(tmp, e);
+                    memcpy(yo + at, tmp, sizeof(float) * (size_t)cnt);
+                }
+            }
+        }
+    }
+}
+
+/* Epilogue of one row of n pixels: y = act(src * s + b + res), res may be NULL. */
+KW_RT_LOCAL void kw__epi_row(const KwConvFP *p, const float *src, float s, float b, const float *res, float *y,
+                             int n)
+{
+    kw_vf vs = KW_VSET1(s), vb = KW_VSET1(b), lo = KW_VSET1(p->lo), hi = KW_VSET1(p->hi), zero = KW_VZERO();
+    int i = 0;
+    for (; i + KW_VL <= n; i += KW_VL) {
+        kw_vf v = KW_VFMA(KW_VLOAD(src + i), vs, vb);
+        if (res)
+            v = KW_VADD(v, KW_VLOAD(res + i));
+        if (p->act == KW_ACT_RELU)
+            v = KW_VMAX(v, zero);
+        else if (p->act == KW_ACT_CLIP)
+            v = KW_VMIN(KW_VMAX(v, lo), hi);
+        KW_VSTORE(y + i, v);
+    }
+    for (; i < n; i++) {
+        float v = src[i] * s + b;
+        if (res)
+            v += res[i];
+        if (p->act == KW_ACT_RELU)
+            v = v > 0.0f ? v : 0.0f;
+        else if (p->act == KW_ACT_CLIP)
+            v = v < p->lo ? p->lo : (v > p->hi ? p->hi : v);
+        y[i] = v;
+    }
 }
 
 /* Y' rows of one block of 8 output channels -> y, with the epilogue. */
 KW_RT_LOCAL void kw__conv_epilogue(const KwConvFP *p, const float *out, int o0, const float *scale,
                                    const float *bias, const float *res, float *y)
 {
-    int r, oh, ow;
+    int r, oh;
     for (r = 0; r < 8 && o0 + r < p->Og; r++) {
         int o = p->g * p->Og + o0 + r;
         float s = scale ? scale[o] : 1.0f, b = bias ? bias[o] : 0.0f;
         const float *src = out + (long)r * p->Qpad;
         float *yo = y + (long)o * p->OH * p->OW;
         const float *ro = res ? res + (long)o * p->OH * p->OW : 0;
-        for (oh = 0; oh < p->OH; oh++) {
-            const float *sr = src + (long)oh * p->Wq;
-            float *yr = yo + (long)oh * p->OW;
-            const float *rr = ro ? ro + (long)oh * p->OW : 0;
-            for (ow = 0; ow < p->OW; ow++) {
-                float v = sr[ow] * s + b;
-                if (rr)
-                    v += rr[ow];
-                if (p->act == KW_ACT_RELU)
-                    v = v > 0.0f ? v : 0.0f;
-                else if (p->act == KW_ACT_CLIP)
-                    v = v < p->lo ? p->lo : (v > p->hi ? p->hi : v);
-                yr[ow] = v;
-            }
-        }
+        if (p->Wq == p->OW) /* no padding columns: one run */
+            kw__epi_row(p, src, s, b, ro, yo, p->OH * p->OW);
+        else
+            for (oh = 0; oh < p->OH; oh++)
+                kw__epi_row(p, src + (long)oh * p->Wq, s, b, ro ? ro + (long)oh * p->OW : 0, yo + (long)oh * p->OW,
+                            p->OW);
     }
 }
 
-/* One block of 8 output channels of one group over the whole image. */
+/* One block of 8 output channels (o0..o0+7 of group p->g) over the whole image; the
+ * epilogue is fused into the tiles when there are no padding columns. */
 KW_RT_LOCAL void kw__conv_block(const KwConvFP *p, const float *wblk, const float *planes, const long *shift,
-                                float *out)
+                                float *out, int o0, const float *scale, const float *bias, const float *res,
+                                float *y)
 {
     long q;
     int r0;
     for (q = 0; q < p->Qpad; q += KW_TILE)
         for (r0 = 0; r0 < 8; r0 += KW_ROWS)
-            kw__conv_tile(p, wblk, r0, planes, shift, q, out);
+            kw__conv_tile(p, wblk, r0, planes, shift, q, out, o0, scale, bias, res, y);
+    if (p->Wq != p->OW)
+        kw__conv_epilogue(p, out, o0, scale, bias, res, y);
+}
+
+/* The phase planes of one group, or the input itself when it is already in their layout
+ * (1x1 kernel, stride 1, no padding: kwcc sets plane = H*W and direct = 1). */
+KW_RT_LOCAL const float *kw__planes(const KwConvFP *p, const float *x, float *planes)
+{
+    if (p->direct)
+        return x;
+    kw__phase_fill(p, x, planes);
+    return planes;
 }
 
 /*@@ kw_conv_simd */
-/* Conv with packed constant weights w: [G][O/g/8][taps][C/g][8]. scratch: kw_conv_simd_scratch
- * floats (phase planes, then Y' for 8 channels). Batch N (images one after another). */
+/* Conv with packed constant weights w: [G][O/g/8][C/g][taps][8]. scratch: phase planes, then
+ * Y' for 8 channels (kwcc sizes it). Batch N (images one after another). */
 KW_RT_FN void kw_conv_simd(const KwConvFP *pp, const float *x, const float *w, const float *scale,
                            const float *bias, const float *res, float *y, float *scratch)
 {
     KwConvFP p = *pp;
     long shift[64];
-    float *planes = scratch, *out = scratch + (long)p.sh * p.sw * p.Cg * p.plane;
+    float *planes = scratch, *out = scratch + (p.direct ? 0 : (long)p.sh * p.sw * p.Cg * p.plane);
     int nb, g, ob, nob = (p.Og + 7) / 8;
-    long wg = (long)nob * p.taps * p.Cg * 8;
+    long wg = (long)nob * p.taps * p.Cg * 8, img = (long)p.O * p.OH * p.OW;
     kw__shifts(&p, shift);
     for (nb = 0; nb < p.N; nb++)
         for (g = 0; g < p.G; g++) {
+            const float *pl;
             p.g = g;
-            kw__phase_fill(&p, x + ((long)nb * p.C + (long)g * p.Cg) * p.H * p.W, planes);
-            for (ob = 0; ob < nob; ob++) {
-                kw__conv_block(&p, w + g * wg + (long)ob * p.taps * p.Cg * 8, planes, shift, out);
-                kw__conv_epilogue(&p, out, ob * 8, scale, bias,
-                                  res ? res + (long)nb * p.O * p.OH * p.OW : 0, y + (long)nb * p.O * p.OH * p.OW);
-            }
+            pl = kw__planes(&p, x + ((long)nb * p.C + (long)g * p.Cg) * p.H * p.W, planes);
+            for (ob = 0; ob < nob; ob++)
+                kw__conv_block(&p, w + g * wg + (long)ob * p.Cg * p.taps * 8, pl, shift, out, ob * 8, scale, bias,
+                               res ? res + nb * img : 0, y + nb * img);
         }
 }
 
@@ -250,70 +337,108 @@ KW_RT_FN void kw_dwconv_simd(const KwConvFP *pp, const float *x, const float *w,
 }
 
 /*@@ kw_kwconv_simd */
-/* Assembly rows: out_r[0..len) = sum_c A[arow_r*n + c] * E[c*S + eoff_r + 0..len), for up to
- * three rows at once (they share nothing but the loop), len a multiple of KW_VL. */
-KW_RT_LOCAL void kw__asm_rows(int nr, const float *A, int n, const float *E, long S, const int *arow,
-                              const long *eoff, float *const *out, int len)
+#define KW_ASM_R 9 /* taps per assembly micro-tile (a 3x3 kernel in one go) */
+#if KW_VL >= 8
+#define KW_ASM_V (KW_VL == 16 ? 2 : 1) /* vectors per tap: 2 x 16 or 1 x 8 floats */
+#else
+#define KW_ASM_V 2                     /* NEON: 2 x 4 floats, one channel */
+#endif
+#define KW_ASM_C (KW_ASM_V * KW_VL / 8) /* channels per micro-tile */
+
+/* Stores VL floats that are KW_VL/8 channels x 8 (or half of one channel's 8 for VL = 4)
+ * into the packed kernel, channel stride dcs. */
+#if KW_VL == 16
+#define KW_VSTORE_C(dst, dcs, v) \
+    (_mm256_storeu_ps((dst), _mm512_castps512_ps256(v)), \
+     _mm256_storeu_ps((dst) + (dcs), _mm512_extractf32x8_ps((v), 1)))
+#define KW_VCH(dcs, k) ((long)(k) * 2 * (dcs)) /* dst offset of vector k of a tile */
+#elif KW_VL == 8
+#define KW_VSTORE_C(dst, dcs, v) KW_VSTORE(dst, v)
+#define KW_VCH(dcs, k) ((long)(k) * (dcs))
+#else
+#define KW_VSTORE_C(dst, dcs, v) KW_VSTORE(dst, v)
+#define KW_VCH(dcs, k) ((long)(k) * 4)
+#endif
+
+/* Assembly micro-tile: for nr <= KW_ASM_R rows r (taps) and nc channels,
+ *   out_r[c][0..8) = sum_k A[arow_r][k] * E_r[c/CB][k][c%CB][0..8)
+ * where E_r = E + eoff_r, blocks of n*CB*8 floats, and out_r of channel c starts at
+ * dst_r + c*dcs. Rows with equal eoff (spatial partition) share their E loads. */
+KW_RT_LOCAL void kw__asm_tile(int nr, const float *A, int n, const float *E, const int *arow, const long *eoff,
+                              float *const *dst, long dcs, int nc, int shared)
 {
-    int i, c, r, v;
-    for (i = 0; i + 4 * KW_VL <= len; i += 4 * KW_VL) {
-        kw_vf acc[3][4];
-        for (r = 0; r < 3; r++)
-            for (v = 0; v < 4; v++)
+    int c0, k, r, v;
+    long blk = (long)n * KW_ASM_C * 8;
+    for (c0 = 0; c0 < nc; c0 += KW_ASM_C) {
+        kw_vf acc[KW_ASM_R][KW_ASM_V];
+        const float *eb = E + (c0 / KW_ASM_C) * blk;
+        for (r = 0; r < KW_ASM_R; r++)
+            for (v = 0; v < KW_ASM_V; v++)
                 acc[r][v] = KW_VZERO();
-        for (c = 0; c < n; c++) {
-            const float *ec = E + (long)c * S + i;
-            for (r = 0; r < 3; r++) {
-                if (r < nr) {
-                    kw_vf a = KW_VSET1(A[(long)arow[r] * n + c]);
-                    for (v = 0; v < 4; v++)
-                        acc[r][v] = KW_VFMA(a, KW_VLOAD(ec + eoff[r] + v * KW_VL), acc[r][v]);
-                }
+        if (shared) {
+            const float *e = eb + eoff[0];
+            for (k = 0; k < n; k++, e += KW_ASM_C * 8) {
+                kw_vf ev[KW_ASM_V];
+                for (v = 0; v < KW_ASM_V; v++)
+                    ev[v] = KW_VLOAD(e + v * KW_VL);
+                for (r = 0; r < KW_ASM_R; r++)
+                    if (r < nr) {
+                        kw_vf a = KW_VSET1(A[(long)arow[r] * n + k]);
+                        for (v = 0; v < KW_ASM_V; v++)
+                            acc[r][v] = KW_VFMA(a, ev[v], acc[r][v]);
+                    }
+            }
+        } else {
+            for (k = 0; k < n; k++)
+                for (r = 0; r < KW_ASM_R; r++)
+                    if (r < nr) {
+                        const float *e = eb + eoff[r] + (long)k * KW_ASM_C * 8;
+                        kw_vf a = KW_VSET1(A[(long)arow[r] * n + k]);
+                        for (v = 0; v < KW_ASM_V; v++)
+                            acc[r][v] = KW_VFMA(a, KW_VLOAD(e + v * KW_VL), acc[r][v]);
+                    }
+        }
+        if (c0 + KW_ASM_C <= nc) {
+            for (r = 0; r < nr; r++)
+                for (v = 0; v < KW_ASM_V; v++)
+                    KW_VSTORE_C(dst[r] + (long)c0 * dcs + KW_VCH(dcs, v), dcs, acc[r][v]);
+        } else { /* a partial block of channels: through memory */
+            float tmp[KW_ASM_V * KW_VL];
+            int cc;
+            for (r = 0; r < nr; r++) {
+                for (v = 0; v < KW_ASM_V; v++)
+                    KW_VSTORE(tmp + v * KW_VL, acc[r][v]);
+                for (cc = 0; c0 + cc < nc; cc++)
+                    for (v = 0; v < 8; v++)
+                        dst[r][(long)(c0 + cc) * dcs + v] = tmp[cc * 8 + v];
             }
         }
-        for (r = 0; r < nr; r++)
-            for (v = 0; v < 4; v++)
-                KW_VSTORE(out[r] + i + v * KW_VL, acc[r][v]);
     }
-    for (; i + KW_VL <= len; i += KW_VL) {
-        kw_vf acc[3];
-        for (r = 0; r < 3; r++)
-            acc[r] = KW_VZERO();
-        for (c = 0; c < n; c++)
-            for (r = 0; r < nr; r++)
-                acc[r] = KW_VFMA(KW_VSET1(A[(long)arow[r] * n + c]), KW_VLOAD(E + (long)c * S + eoff[r] + i), acc[r]);
-        for (r = 0; r < nr; r++)
-            KW_VSTORE(out[r] + i, acc[r]);
-    }
-    for (; i < len; i++)
-        for (r = 0; r < nr; r++) {
-            float acc = 0.0f;
-            for (c = 0; c < n; c++)
-                acc += A[(long)arow[r] * n + c] * E[(long)c * S + eoff[r] + i];
-            out[r][i] = acc;
-        }
 }
 
-/* One 8-channel block of a KernelWarehouse kernel, packed [taps][C/g][8]:
- * W[t][c][r] = sum_n A[j][n] E[n][a_hi][kc][b][r] with o = o0 + r, a_hi = (o % co) / 8,
- * go = o / co, gi = c / ci, b = c % ci, and (spatial partition) j = (t*Go + go)*Gi + gi,
- * kc = 0, or (whole-window cells) j = go*Gi + gi, kc = t. */
+/* One 8-channel block of a KernelWarehouse kernel, packed [C/g][taps][8]:
+ * W[c][t][r] = sum_k A[j][k] E[a_hi][kc][b/CB][k][b%CB][r] with o = o0 + r,
+ * a_hi = (o % co) / 8, go = o / co, gi = c / ci, b = c % ci, and (spatial partition)
+ * j = (t*Go + go)*Gi + gi, kc = 0, or (whole-window cells) j = go*Gi + gi, kc = t. */
 KW_RT_LOCAL void kw__kw_assemble_block(const KwKwConvP *k, const float *A, const float *E, int o0, float *wblk)
 {
-    int go = o0 / k->co, a_hi = (o0 % k->co) / 8, gi, t, nr = 0;
-    int arow[3];
-    long eoff[3];
-    float *out[3];
-    int ckn = k->whole ? k->conv.taps : 1;
+    int go = o0 / k->co, a_hi = (o0 % k->co) / 8, gi, t, nr;
+    int taps = k->conv.taps, ckn = k->whole ? taps : 1;
+    long kcs = (long)((k->ci + KW_ASM_C - 1) / KW_ASM_C) * k->n * KW_ASM_C * 8; /* one kc's slice */
+    const float *Eb = E + (long)a_hi * ckn * kcs;
+    int arow[KW_ASM_R];
+    long eoff[KW_ASM_R];
+    float *dst[KW_ASM_R];
     for (gi = 0; gi < k->Gi; gi++)
-        for (t = 0; t < k->conv.taps; t++) {
-            arow[nr] = k->whole ? go * k->Gi + gi : (t * k->Go + go) * k->Gi + gi;
-            eoff[nr] = (((long)a_hi * ckn + (k->whole ? t : 0)) * k->ci) * 8;
-            out[nr] = wblk + ((long)t * k->conv.Cg + (long)gi * k->ci) * 8;
-            if (++nr == 3 || (gi == k->Gi - 1 && t == k->conv.taps - 1)) {
-                kw__asm_rows(nr, A, k->n, E, k->S, arow, eoff, out, k->ci * 8);
-                nr = 0;
+        for (t = 0; t < taps; t += nr) {
+            int r;
+            nr = taps - t < KW_ASM_R ? taps - t : KW_ASM_R;
+            for (r = 0; r < nr; r++) {
+                arow[r] = k->whole ? go * k->Gi + gi : ((t + r) * k->Go + go) * k->Gi + gi;
+                eoff[r] = k->whole ? (long)(t + r) * kcs : 0;
+                dst[r] = wblk + ((long)gi * k->ci * taps + t + r) * 8;
             }
+            kw__asm_tile(nr, A, k->n, Eb, arow, eoff, dst, (long)taps * 8, k->ci, !k->whole);
         }
 }
 
@@ -325,18 +450,17 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
 {
     KwConvFP p = k->conv;
     long shift[64];
-    float *planes = scratch, *out = planes + (long)p.sh * p.sw * p.Cg * p.plane;
+    float *planes = scratch, *out = planes + (p.direct ? 0 : (long)p.sh * p.sw * p.Cg * p.plane);
     float *wblk = out + 8L * p.Qpad;
     int g, ob, nob = (p.Og + 7) / 8;
     kw__shifts(&p, shift);
     for (g = 0; g < p.G; g++) {
+        const float *pl;
         p.g = g;
-        kw__phase_fill(&p, x + (long)g * p.Cg * p.H * p.W, planes);
+        pl = kw__planes(&p, x + (long)g * p.Cg * p.H * p.W, planes);
         for (ob = 0; ob < nob; ob++) {
-            int o0 = g * p.Og + ob * 8;
-            kw__kw_assemble_block(k, A, E, o0, wblk);
-            kw__conv_block(&p, wblk, planes, shift, out);
-            kw__conv_epilogue(&p, out, ob * 8, scale, bias, res, y);
+            kw__kw_assemble_block(k, A, E, g * p.Og + ob * 8, wblk);
+            kw__conv_block(&p, wblk, pl, shift, out, ob * 8, scale, bias, res, y);
         }
     }
 }
