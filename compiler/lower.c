@@ -171,6 +171,7 @@ static void set_act(const KwEpi *e, int *act, float *lo, float *hi)
 
 static int simd_geom(KwGraph *g, const KwWinGeom *wg, int O, int G, KwConvFP *p);
 static void simd_direct(KwGraph *g, int x, KwConvFP *p);
+static void simd_choose(KwGraph *g, KwConvFP *p, int co);
 static int64_t simd_scratch_floats(const KwConvFP *p, int dw);
 static int pack_weights(KwGraph *g, int w, const KwConvFP *p);
 
@@ -202,8 +203,10 @@ static int lower_conv(KwGraph *g, KwNode *n)
     if (g->lower_target != KW_TARGET_GENERIC && kw_is_const(g, n->in[1]) &&
         simd_geom(g, &wg, (int)wg.O, (int)wg.group, &fp) == 0) {
         int dw = fp.Cg == 1 && fp.Og == 1;
-        if (!dw)
+        if (!dw) {
             simd_direct(g, n->in[0], &fp);
+            simd_choose(g, &fp, -1);
+        }
         KwCall *c = add_call(g, n, dw ? KW_K_DWCONV_SIMD : KW_K_CONV_SIMD);
         set_act(&n->epi, &fp.act, &fp.lo, &fp.hi);
         c->p.convf = fp;
@@ -240,16 +243,21 @@ static int lower_conv(KwGraph *g, KwNode *n)
 
 /* ---------------------------------------------------------------- vector targets */
 
-enum { WH_GENERIC = 0, WH_SIMD = 1 };
+enum { WH_GENERIC = 0, WH_SIMD = 1, WH_SIMD_B = 2 };
 
 /* Channels per assembly micro-tile of the vector kernels (KW_ASM_C in kw_rt_simd.c). */
 static int simd_asm_channels(KwTargetKind t) { return t == KW_TARGET_AVX512 ? 4 : 1; }
 
+/* Variant B's block of output channels (KW_B_RB) and pixels per tile (KW_B_P). */
+static int simd_rb(KwTargetKind t) { return t == KW_TARGET_AVX512 ? 64 : 16; }
+static int simd_bp(KwTargetKind t) { return t == KW_TARGET_AVX512 ? 7 : 6; }
+
 /* The warehouse E ([n][co][ci][ck], as exported) in the layout a lowering reads, created
  * once per warehouse and layout:
  *   WH_GENERIC  cells as (co, ck, ci): the portable assembly into [O][k...][C/g];
- *   WH_SIMD     [co/8][ck][ci/CB][n][CB][8] (zero-padded to whole CB blocks): the vector
- *               assembly reads each block of 8 output channels as one sequential stream.
+ *   WH_SIMD     [co/8][ck][ci/CB][n][CB][8] (zero-padded to whole CB blocks) and
+ *   WH_SIMD_B   [co/RB][ck][ci][n][RB]: the vector assembly reads each block of output
+ *               channels of each input channel as one sequential stream.
  * With spatial partition (ck = 1) WH_GENERIC is the exported layout itself. */
 static int warehouse_layout(KwGraph *g, const KwKwInfo *k, int kind)
 {
@@ -260,8 +268,9 @@ static int warehouse_layout(KwGraph *g, const KwKwInfo *k, int kind)
         if (g->wh_memo[2 * i] == E * 4 + kind)
             return g->wh_memo[2 * i + 1];
     int64_t n = g->v[E].shape.d[0], S = g->v[E].shape.d[1];
-    int64_t CB = simd_asm_channels(g->lower_target), nb = (k->ci + CB - 1) / CB;
-    int64_t total = kind == WH_GENERIC ? n * S : (k->co / 8) * cks * nb * n * CB * 8;
+    int64_t RB = kind == WH_SIMD_B ? simd_rb(g->lower_target) : 8;
+    int64_t CB = kind == WH_SIMD ? simd_asm_channels(g->lower_target) : 1, nb = (k->ci + CB - 1) / CB;
+    int64_t total = kind == WH_GENERIC ? n * S : (k->co / RB) * cks * nb * n * CB * RB;
     const float *src = g->v[E].data;
     float *dst = kw_alloc(g->arena, sizeof(float) * (size_t)total);
     for (int64_t c = 0; c < n; c++)
@@ -270,10 +279,11 @@ static int warehouse_layout(KwGraph *g, const KwKwInfo *k, int kind)
                 for (int64_t kc = 0; kc < cks; kc++) {
                     int64_t to = kind == WH_GENERIC
                                      ? c * S + (a * cks + kc) * k->ci + b
-                                     : (((((a / 8) * cks + kc) * nb + b / CB) * n + c) * CB + b % CB) * 8 + a % 8;
+                                     : (((((a / RB) * cks + kc) * nb + b / CB) * n + c) * CB + b % CB) * RB + a % RB;
                     dst[to] = src[c * S + (a * k->ci + b) * cks + kc];
                 }
-    int id = kw_const_f32(g, kw_fmt(g->arena, "%s.%s", g->v[E].name, kind ? "simd" : "generic"), 1, &total, dst);
+    static const char *const names[] = {"generic", "simd", "simd_b"};
+    int id = kw_const_f32(g, kw_fmt(g->arena, "%s.%s", g->v[E].name, names[kind]), 1, &total, dst);
     g->v[id].is_warehouse = 1;
     int *memo = KW_NEWN(g->arena, int, 2 * (g->n_wh_memo + 1));
     if (g->n_wh_memo)
@@ -283,6 +293,22 @@ static int warehouse_layout(KwGraph *g, const KwKwInfo *k, int kind)
     g->wh_memo = memo;
     g->n_wh_memo++;
     return id;
+}
+
+/* Picks the conv micro-kernel: variant A (8 channels x pixel vectors) wastes pixels on padding
+ * columns and the last tile; variant B (channel vectors x a few pixels of a row) wastes
+ * channels when O/g is not a multiple of its block and pixels at row ends. The estimate
+ * below (A's weaker measured efficiency counted as 1.25) picks the cheaper; `kw_ok` adds
+ * the block-alignment a KernelWarehouse layer needs (cell_out and O/g multiples). */
+static void simd_choose(KwGraph *g, KwConvFP *p, int co)
+{
+    int RB = simd_rb(g->lower_target), P = simd_bp(g->lower_target);
+    double pix = (double)p->OH * p->OW;
+    double cost_a = 1.25 * (double)p->Qpad / pix * (double)((p->Og + 7) / 8 * 8) / p->Og;
+    double cost_b = (double)((p->OW + P - 1) / P * P) / p->OW * (double)((p->Og + RB - 1) / RB * RB) / p->Og;
+    int b_ok = co < 0 || (co % RB == 0 && p->Og % RB == 0);
+    int a_ok = co < 0 || (co % 8 == 0 && p->Og % 8 == 0);
+    p->rb = (b_ok && (cost_b <= cost_a || !a_ok)) ? RB : a_ok ? 8 : 0;
 }
 
 /* Geometry of the vector direct conv (kw_rt_simd.c) from a conv/pool geometry; -1 when the
@@ -321,7 +347,7 @@ static int simd_geom(KwGraph *g, const KwWinGeom *wg, int O, int G, KwConvFP *p)
     int64_t q = (int64_t)p->OH * p->Wq;
     p->Qpad = (int)((q + tile - 1) / tile * tile);
     int64_t maxshift = (int64_t)(((p->kh - 1) * p->dh) / p->sh) * p->Wq + ((p->kw - 1) * p->dw) / p->sw;
-    int64_t plane = p->Qpad + maxshift;
+    int64_t plane = p->Qpad + maxshift + simd_bp(g->lower_target); /* + variant B's row overrun */
     if (plane < (int64_t)p->Hq * p->Wq)
         plane = (int64_t)p->Hq * p->Wq;
     p->plane = (int)((plane + 15) / 16 * 16);
@@ -344,14 +370,15 @@ static void simd_direct(KwGraph *g, int x, KwConvFP *p)
 
 static int64_t simd_scratch_floats(const KwConvFP *p, int dw)
 {
-    return (p->direct ? 0 : (int64_t)p->sh * p->sw * (dw ? 1 : p->Cg) * p->plane) + (dw ? 1 : 8) * (int64_t)p->Qpad;
+    int64_t ybuf = dw ? p->Qpad : p->rb == 8 ? 8 * (int64_t)p->Qpad : 0; /* variant A's Y' */
+    return (p->direct ? 0 : (int64_t)p->sh * p->sw * (dw ? 1 : p->Cg) * p->plane) + ybuf;
 }
 
-/* ONNX weight [O][Cg][taps] -> [G][O/g/8][Cg][taps][8], zero rows past O/g. */
+/* ONNX weight [O][Cg][taps] -> [G][O/g/rb][Cg][taps][rb], zero rows past O/g. */
 static int pack_weights(KwGraph *g, int w, const KwConvFP *p)
 {
-    int nob = (p->Og + 7) / 8;
-    int64_t cnt = (int64_t)p->G * nob * p->taps * p->Cg * 8;
+    int rb = p->rb, nob = (p->Og + rb - 1) / rb;
+    int64_t cnt = (int64_t)p->G * nob * p->taps * p->Cg * rb;
     const float *src = g->v[w].data;
     int id = kw_const_f32(g, kw_fmt(g->arena, "%s.packed", g->v[w].name), 1, &cnt, NULL);
     float *dst = g->v[id].data;
@@ -359,9 +386,9 @@ static int pack_weights(KwGraph *g, int w, const KwConvFP *p)
         for (int ob = 0; ob < nob; ob++)
             for (int t = 0; t < p->taps; t++)
                 for (int c = 0; c < p->Cg; c++)
-                    for (int r = 0; r < 8; r++) {
-                        int o = ob * 8 + r;
-                        int64_t at = ((((int64_t)gr * nob + ob) * p->Cg + c) * p->taps + t) * 8 + r;
+                    for (int r = 0; r < rb; r++) {
+                        int o = ob * rb + r;
+                        int64_t at = ((((int64_t)gr * nob + ob) * p->Cg + c) * p->taps + t) * rb + r;
                         dst[at] = o < p->Og ? src[(((int64_t)gr * p->Og + o) * p->Cg + c) * p->taps + t] : 0.0f;
                     }
     return id;
@@ -388,8 +415,10 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
     KwConvFP fp;
     int cks = k->ck[0] * k->ck[1] * k->ck[2];
     int simd = g->lower_target != KW_TARGET_GENERIC && simd_geom(g, &wg, k->O, k->G, &fp) == 0;
-    int blocks = simd && fp.Og % 8 == 0 && k->co % 8 == 0 && (cks == 1 || cks == fp.taps);
     int depthwise = simd && fp.Cg == 1 && fp.Og == 1;
+    if (simd && !depthwise)
+        simd_choose(g, &fp, k->co);
+    int blocks = simd && !depthwise && fp.rb > 0 && (cks == 1 || cks == fp.taps);
     if (blocks) {
         /* attention into scratch, then assembly tiled with the conv, 8 channels at a time */
         KwCall *c = add_call(g, n, KW_K_ATTENTION);
@@ -414,10 +443,10 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
         kp->Gi = k->Gi;
         kp->whole = cks > 1;
         int64_t conv_off = w_off; /* the conv's scratch replaces the dense kernel */
-        n->scratch_bytes = conv_off + (simd_scratch_floats(&fp, 0) + (int64_t)fp.taps * fp.Cg * 8) * 4;
+        n->scratch_bytes = conv_off + (simd_scratch_floats(&fp, 0) + (int64_t)fp.taps * fp.Cg * fp.rb) * 4;
         arg_value(kc, n->in[0], 0);
         arg_scratch(kc, a_off);
-        arg_value(kc, warehouse_layout(g, k, WH_SIMD), 0);
+        arg_value(kc, warehouse_layout(g, k, fp.rb == 8 ? WH_SIMD : WH_SIMD_B), 0);
         arg_value(kc, n->epi.scale, 0);
         arg_value(kc, k->bias, 0);
         arg_value(kc, n->epi.res, 0);

@@ -70,6 +70,20 @@ typedef float32x4_t kw_vf;
 #endif
 #define KW_TILE (KW_VL * KW_NV) /* pixels per micro-tile */
 
+/* Variant B (small images): output channels in the vector lanes, KW_B_P pixels of one output
+ * row broadcast, weights packed [O/KW_B_RB][C/g][taps][KW_B_RB]. */
+#if defined(KW_SIMD_AVX512)
+#define KW_B_NV 4 /* 64 channels x 7 pixels: 28 accumulators (+ 4 weight vectors) */
+#define KW_B_P 7
+#elif defined(KW_SIMD_AVX2)
+#define KW_B_NV 2 /* 16 channels x 6 pixels: 12 accumulators in 16 registers */
+#define KW_B_P 6
+#else
+#define KW_B_NV 4 /* NEON: 16 channels x 6 pixels */
+#define KW_B_P 6
+#endif
+#define KW_B_RB (KW_B_NV * KW_VL)
+
 /* Fills the phase planes of one group: Cg channels of x (H x W), padded with padval by
  * pad_t/pad_l, split by stride. planes: [sh*sw][Cg][plane]; the plane grid is Hq x Wq, the
  * rest of each plane (up to `plane` floats) is padding too. */
@@ -270,6 +284,59 @@ KW_RT_LOCAL void kw__conv_block(const KwConvFP *p, const float *wblk, const floa
         kw__conv_epilogue(p, out, o0, scale, bias, res, y);
 }
 
+/* Variant B: one block of KW_B_RB output channels (o0.. of group p->g, weights w: [Cg][taps]
+ * [KW_B_RB]) over the whole image, KW_B_P pixels of an output row at a time, epilogue fused.
+ * The last tile of a row computes (and drops) up to KW_B_P - 1 pixels past its end: planes
+ * and workspace buffers have that much slack. */
+KW_RT_LOCAL void kw__conv_block_b(const KwConvFP *p, const float *w, const float *planes, const long *shift,
+                                  int o0, const float *scale, const float *bias, const float *res, float *y)
+{
+    int oh, ow0, c, t, v, q, r;
+    long npix = (long)p->OH * p->OW;
+    for (oh = 0; oh < p->OH; oh++)
+        for (ow0 = 0; ow0 < p->OW; ow0 += KW_B_P) {
+            int np = p->OW - ow0 < KW_B_P ? p->OW - ow0 : KW_B_P;
+            kw_vf acc[KW_B_P][KW_B_NV];
+            float tmp[KW_B_P * KW_B_RB];
+            for (q = 0; q < KW_B_P; q++)
+                for (v = 0; v < KW_B_NV; v++)
+                    acc[q][v] = KW_VZERO();
+            for (c = 0; c < p->Cg; c++) {
+                const float *xc = planes + (long)c * p->plane + (long)oh * p->Wq + ow0;
+                const float *wc = w + (long)c * p->taps * KW_B_RB;
+                for (t = 0; t < p->taps; t++) {
+                    const float *xs = xc + shift[t];
+                    kw_vf wv[KW_B_NV];
+                    for (v = 0; v < KW_B_NV; v++)
+                        wv[v] = KW_VLOAD(wc + t * KW_B_RB + v * KW_VL);
+                    for (q = 0; q < KW_B_P; q++) { /* all KW_B_P: constant trip counts keep acc in registers */
+                        kw_vf b = KW_VSET1(xs[q]);
+                        for (v = 0; v < KW_B_NV; v++)
+                            acc[q][v] = KW_VFMA(b, wv[v], acc[q][v]);
+                    }
+                }
+            }
+            for (q = 0; q < np; q++)
+                for (v = 0; v < KW_B_NV; v++)
+                    KW_VSTORE(tmp + q * KW_B_RB + v * KW_VL, acc[q][v]);
+            for (r = 0; r < KW_B_RB && o0 + r < p->Og; r++) {
+                int o = p->g * p->Og + o0 + r;
+                float sc = scale ? scale[o] : 1.0f, bb = bias ? bias[o] : 0.0f;
+                long at = (long)o * npix + (long)oh * p->OW + ow0;
+                for (q = 0; q < np; q++) {
+                    float val = tmp[q * KW_B_RB + r] * sc + bb;
+                    if (res)
+                        val += res[at + q];
+                    if (p->act == KW_ACT_RELU)
+                        val = val > 0.0f ? val : 0.0f;
+                    else if (p->act == KW_ACT_CLIP)
+                        val = val < p->lo ? p->lo : (val > p->hi ? p->hi : val);
+                    y[at + q] = val;
+                }
+            }
+        }
+}
+
 /* The phase planes of one group, or the input itself when it is already in their layout
  * (1x1 kernel, stride 1, no padding: kwcc sets plane = H*W and direct = 1). */
 KW_RT_LOCAL const float *kw__planes(const KwConvFP *p, const float *x, float *planes)
@@ -281,25 +348,30 @@ KW_RT_LOCAL const float *kw__planes(const KwConvFP *p, const float *x, float *pl
 }
 
 /*@@ kw_conv_simd */
-/* Conv with packed constant weights w: [G][O/g/8][C/g][taps][8]. scratch: phase planes, then
- * Y' for 8 channels (kwcc sizes it). Batch N (images one after another). */
+/* Conv with packed constant weights w: [G][O/g/rb][C/g][taps][rb] (rb = 8: variant A, pixels
+ * in the lanes; rb = KW_B_RB: variant B, channels in the lanes). scratch: phase planes, then
+ * Y' for 8 channels (variant A; kwcc sizes it). Batch N (images one after another). */
 KW_RT_FN void kw_conv_simd(const KwConvFP *pp, const float *x, const float *w, const float *scale,
                            const float *bias, const float *res, float *y, float *scratch)
 {
     KwConvFP p = *pp;
     long shift[64];
     float *planes = scratch, *out = scratch + (p.direct ? 0 : (long)p.sh * p.sw * p.Cg * p.plane);
-    int nb, g, ob, nob = (p.Og + 7) / 8;
-    long wg = (long)nob * p.taps * p.Cg * 8, img = (long)p.O * p.OH * p.OW;
+    int nb, g, ob, nob = (p.Og + p.rb - 1) / p.rb;
+    long wg = (long)nob * p.taps * p.Cg * p.rb, img = (long)p.O * p.OH * p.OW;
     kw__shifts(&p, shift);
     for (nb = 0; nb < p.N; nb++)
         for (g = 0; g < p.G; g++) {
             const float *pl;
             p.g = g;
             pl = kw__planes(&p, x + ((long)nb * p.C + (long)g * p.Cg) * p.H * p.W, planes);
-            for (ob = 0; ob < nob; ob++)
-                kw__conv_block(&p, w + g * wg + (long)ob * p.Cg * p.taps * 8, pl, shift, out, ob * 8, scale, bias,
-                               res ? res + nb * img : 0, y + nb * img);
+            for (ob = 0; ob < nob; ob++) {
+                const float *wb = w + g * wg + (long)ob * p.Cg * p.taps * p.rb;
+                if (p.rb == 8)
+                    kw__conv_block(&p, wb, pl, shift, out, ob * 8, scale, bias, res ? res + nb * img : 0, y + nb * img);
+                else
+                    kw__conv_block_b(&p, wb, pl, shift, ob * p.rb, scale, bias, res ? res + nb * img : 0, y + nb * img);
+            }
         }
 }
 
@@ -442,6 +514,59 @@ KW_RT_LOCAL void kw__kw_assemble_block(const KwKwConvP *k, const float *A, const
         }
 }
 
+/* Variant B assembly: one block of KW_B_RB output channels, packed [C/g][taps][KW_B_RB]:
+ * W[c][t][r] = sum_k A[j][k] E[a_hi][kc][b][k][r], the warehouse laid out
+ * [co/KW_B_RB][ck][ci][n][KW_B_RB] (kwcc); j and kc as in kw__kw_assemble_block. */
+#define KW_ASMB_R 6
+KW_RT_LOCAL void kw__kw_assemble_block_b(const KwKwConvP *k, const float *A, const float *E, int o0, float *wblk)
+{
+    int go = o0 / k->co, a_hi = (o0 % k->co) / KW_B_RB, gi, t, nr, b, kk, r, v;
+    int taps = k->conv.taps, ckn = k->whole ? taps : 1, n = k->n;
+    long cs = (long)n * KW_B_RB;                 /* one channel's stream */
+    long kcs = (long)k->ci * cs;                 /* one kc's slice */
+    const float *Eb = E + (long)a_hi * ckn * kcs;
+    for (gi = 0; gi < k->Gi; gi++)
+        for (b = 0; b < k->ci; b++) /* channel outer: its stream stays in L1 for every tap group */
+            for (t = 0; t < taps; t += nr) {
+                int arow[KW_ASMB_R];
+                long eoff[KW_ASMB_R];
+                kw_vf acc[KW_ASMB_R][KW_B_NV];
+                const float *eb = Eb + (long)b * cs;
+                float *dst = wblk + ((long)(gi * k->ci + b) * taps + t) * KW_B_RB;
+                nr = taps - t < KW_ASMB_R ? taps - t : KW_ASMB_R;
+                for (r = 0; r < KW_ASMB_R; r++) {
+                    arow[r] = k->whole ? go * k->Gi + gi : ((t + (r < nr ? r : 0)) * k->Go + go) * k->Gi + gi;
+                    eoff[r] = k->whole ? (long)(t + (r < nr ? r : 0)) * kcs : 0;
+                    for (v = 0; v < KW_B_NV; v++)
+                        acc[r][v] = KW_VZERO();
+                }
+                if (!k->whole) /* spatial partition: every tap reads the same cells */
+                    for (kk = 0; kk < n; kk++) {
+                        kw_vf ev[KW_B_NV];
+                        for (v = 0; v < KW_B_NV; v++)
+                            ev[v] = KW_VLOAD(eb + (long)kk * KW_B_RB + v * KW_VL);
+                        for (r = 0; r < KW_ASMB_R; r++)
+                            if (r < nr) {
+                                kw_vf a = KW_VSET1(A[(long)arow[r] * n + kk]);
+                                for (v = 0; v < KW_B_NV; v++)
+                                    acc[r][v] = KW_VFMA(a, ev[v], acc[r][v]);
+                            }
+                    }
+                else
+                    for (kk = 0; kk < n; kk++)
+                        for (r = 0; r < KW_ASMB_R; r++)
+                            if (r < nr) {
+                                const float *e = eb + eoff[r] + (long)kk * KW_B_RB;
+                                kw_vf a = KW_VSET1(A[(long)arow[r] * n + kk]);
+                                for (v = 0; v < KW_B_NV; v++)
+                                    acc[r][v] = KW_VFMA(a, KW_VLOAD(e + v * KW_VL), acc[r][v]);
+                            }
+                for (r = 0; r < nr; r++)
+                    for (v = 0; v < KW_B_NV; v++)
+                        KW_VSTORE(dst + (long)r * KW_B_RB + v * KW_VL, acc[r][v]);
+            }
+}
+
 /* A lifted KernelWarehouse conv: attention A [m][n] is given; per block of 8 output channels
  * assemble the block (kw__kw_assemble_block), then convolve with it. scratch: phase planes,
  * Y' for 8 channels, then the kernel block. */
@@ -451,16 +576,21 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
     KwConvFP p = k->conv;
     long shift[64];
     float *planes = scratch, *out = planes + (p.direct ? 0 : (long)p.sh * p.sw * p.Cg * p.plane);
-    float *wblk = out + 8L * p.Qpad;
-    int g, ob, nob = (p.Og + 7) / 8;
+    float *wblk = out + (p.rb == 8 ? 8L * p.Qpad : 0);
+    int g, ob, nob = (p.Og + p.rb - 1) / p.rb;
     kw__shifts(&p, shift);
     for (g = 0; g < p.G; g++) {
         const float *pl;
         p.g = g;
         pl = kw__planes(&p, x + (long)g * p.Cg * p.H * p.W, planes);
         for (ob = 0; ob < nob; ob++) {
-            kw__kw_assemble_block(k, A, E, g * p.Og + ob * 8, wblk);
-            kw__conv_block(&p, wblk, pl, shift, out, ob * 8, scale, bias, res, y);
+            if (p.rb == 8) {
+                kw__kw_assemble_block(k, A, E, g * p.Og + ob * 8, wblk);
+                kw__conv_block(&p, wblk, pl, shift, out, ob * 8, scale, bias, res, y);
+            } else {
+                kw__kw_assemble_block_b(k, A, E, g * p.Og + ob * p.rb, wblk);
+                kw__conv_block_b(&p, wblk, pl, shift, ob * p.rb, scale, bias, res, y);
+            }
         }
     }
 }
