@@ -57,6 +57,8 @@ size_t kw_arena_bytes(const KwArena *a) { return a->total; }
 
 void *kw_alloc(KwArena *a, size_t n)
 {
+    if (n > ((size_t)-1) / 4)
+        out_of_memory(a); /* a size this large is a wrapped negative count */
     n = (n + 15) & ~(size_t)15;
     if (a->fail_after == 0)
         out_of_memory(a);

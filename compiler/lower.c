@@ -217,7 +217,10 @@ static int lower_conv(KwGraph *g, KwNode *n)
         arg_value(c, n->n_in > 2 ? n->in[2] : -1, 0);
         arg_value(c, n->epi.res, 0);
         arg_value(c, n->out[0], 0);
-        arg_scratch(c, 0);
+        if (n->scratch_bytes)
+            arg_scratch(c, 0);
+        else
+            arg_value(c, -1, 0); /* a direct variant-B conv needs none */
         return 0;
     }
     KwCall *c = add_call(g, n, KW_K_CONV);
@@ -523,6 +526,7 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
         }
         as->ints[j] = (int)base;
     }
+    ap->base = as->ints;
     arg_scratch(as, a_off);
     arg_value(as, warehouse_layout(g, k, WH_GENERIC), 0);
     arg_scratch(as, w_off);

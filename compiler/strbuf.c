@@ -66,6 +66,7 @@ char *kw_buf_take(KwBuf *b, size_t *len)
     }
     if (reserve(b, 0) < 0)
         return NULL;
+    b->p[b->len] = 0;
     char *p = b->p;
     if (len)
         *len = b->len;
