@@ -7,6 +7,8 @@
  *   tables, params     one static const parameter struct per kernel call
  *   entry              PREFIX_run_multi / PREFIX_run: the calls in order on workspace offsets
  *   main               only with -DKWCC_MAIN: file in, file out, --repeat timing
+ * With KwEmitOpts.jit (kwcc run, codegen/jit.c) the prelude is declarations only (no headers,
+ * kernel prototypes), the weights an extern symbol, and kw_jit_io[] replaces main.
  * The text is built in memory; the driver writes it only if everything succeeded. */
 #include <inttypes.h>
 #include <math.h>
@@ -21,6 +23,7 @@ typedef struct Gen {
     KwBuf *c;
     int used[KW_K_COUNT];
     int need_libm, need_math_h;
+    int n_prof; /* nodes with a profile slot (-DKWCC_PROFILE) */
 } Gen;
 
 #define P(...) kw_buf_printf(gen->c, __VA_ARGS__)
@@ -31,8 +34,8 @@ static void put_float(Gen *gen, float f)
 {
     if (isnan(f))
         P("NAN");
-    else if (isinf(f))
-        P(f < 0 ? "-INFINITY" : "INFINITY");
+    else if (isinf(f)) /* tcc folds no arithmetic on an infinite constant: not even -INFINITY */
+        P(f > 0 ? "INFINITY" : gen->o->jit ? "(-1.0f / 0.0f)" : "-INFINITY");
     else
         P("%af", (double)f);
 }
@@ -67,7 +70,7 @@ static void put_convf(Gen *gen, const KwConvFP *p)
     FI(p, N), FI(p, C), FI(p, O), FI(p, G), FI(p, Cg), FI(p, Og), FI(p, H), FI(p, W), FI(p, OH), FI(p, OW);
     FI(p, kh), FI(p, kw), FI(p, sh), FI(p, sw), FI(p, dh), FI(p, dw), FI(p, pad_t), FI(p, pad_l);
     FI(p, taps), FI(p, Hq), FI(p, Wq), FI(p, plane), FI(p, Qpad), FI(p, act), FF(p, lo), FF(p, hi), FF(p, padval);
-    FI(p, direct);
+    FI(p, direct), FI(p, rb);
 }
 
 static void put_params(Gen *gen, const KwCall *c, const char *table)
@@ -310,6 +313,16 @@ static void put_bytes(KwBuf *b, const unsigned char *p, int64_t n)
     }
 }
 
+void kw_weight_blob(const KwGraph *g, void *dst)
+{
+    unsigned char *blob = dst;
+    for (int i = 0; i < g->nv; i++) {
+        const KwValue *v = &g->v[i];
+        if (v->st == KW_ST_CONST && v->alias < 0)
+            memcpy(blob + v->off, v->data, (size_t)(kw_numel(&v->shape) * kw_dtype_size(v->dt)));
+    }
+}
+
 static void emit_weights(Gen *gen)
 {
     KwGraph *g = gen->g;
@@ -317,12 +330,6 @@ static void emit_weights(Gen *gen)
     if (bytes == 0) {
         P("\n/* ---- weights: none ---- */\n");
         return;
-    }
-    unsigned char *blob = kw_alloc(g->arena, (size_t)bytes);
-    for (int i = 0; i < g->nv; i++) {
-        const KwValue *v = &g->v[i];
-        if (v->st == KW_ST_CONST && v->alias < 0)
-            memcpy(blob + v->off, v->data, (size_t)(kw_numel(&v->shape) * kw_dtype_size(v->dt)));
     }
     P("\n/* ---- weights: %" PRId64 " bytes, little-endian float32, exact ---- */\n", g->weight_bytes);
     P("#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__\n"
@@ -332,6 +339,8 @@ static void emit_weights(Gen *gen)
         P("static const struct { const float *f; } kw_w = { kw_jit_weights };\n");
         return;
     }
+    unsigned char *blob = kw_alloc(g->arena, (size_t)bytes);
+    kw_weight_blob(g, blob);
     P("static const union {\n    unsigned char b[%" PRId64 "];\n    float f[%" PRId64 "];\n} KW_ALIGNED kw_w = {\n",
       bytes, bytes / 4);
     put_bytes(gen->c, blob, bytes);
@@ -340,9 +349,16 @@ static void emit_weights(Gen *gen)
 
 /* ---------------------------------------------------------------- entry */
 
-static const char *sanitized_shape(Gen *gen, const KwShape *s)
+/* "[1,64,56,56]" into buf, without the arena: emit_params_and_calls holds a malloc'd buffer
+ * while it prints banners, and an arena failure there would leak it. */
+static const char *sanitized_shape(char *buf, size_t cap, const KwShape *s)
 {
-    return kw_shape_str(gen->g->arena, s);
+    size_t k = 0;
+    buf[k++] = '[';
+    for (int i = 0; i < s->rank && k + 24 < cap; i++)
+        k += (size_t)snprintf(buf + k, cap - k, "%s%" PRId64, i ? "," : "", s->d[i]);
+    snprintf(buf + k, cap - k, "]");
+    return buf;
 }
 
 static void emit_node_banner(Gen *gen, int id, const KwNode *n)
@@ -354,8 +370,9 @@ static void emit_node_banner(Gen *gen, int id, const KwNode *n)
     put_comment_text(gen->c, n->name);
     P("'");
     const KwValue *x = kw_in(g, n, 0), *y = kw_out(g, n, 0);
+    char sx[KW_MAX_RANK * 22 + 4], sy[KW_MAX_RANK * 22 + 4];
     if (x && y)
-        P(": %s -> %s", sanitized_shape(gen, &x->shape), sanitized_shape(gen, &y->shape));
+        P(": %s -> %s", sanitized_shape(sx, sizeof sx, &x->shape), sanitized_shape(sy, sizeof sy, &y->shape));
     if (n->kw)
         P(" [KernelWarehouse: warehouse %d, %d cells, %d mixtures]", n->kw->wh_index, n->kw->attn.n, n->kw->attn.m);
     if (n->epi.act)
@@ -397,6 +414,7 @@ static void emit_params_and_calls(Gen *gen)
         if (n->dead || n->n_calls == 0)
             continue;
         emit_node_banner(gen, i, n);
+        P("    {\n    KW_PROF_BEGIN();\n");
         for (int k = 0; k < n->n_calls; k++) {
             const KwCall *c = &n->calls[k];
             P("    %s(&kw_p%d_%d", kw_kernel_name[c->k], i, k);
@@ -406,6 +424,7 @@ static void emit_params_and_calls(Gen *gen)
             }
             P(");\n");
         }
+        P("    KW_PROF_END(%d);\n    }\n", gen->n_prof++);
     }
     /* outputs that are not written in place: copied at the end */
     for (int k = 0; k < g->n_outputs; k++) {
@@ -421,6 +440,27 @@ static void emit_params_and_calls(Gen *gen)
     size_t len;
     char *body = kw_buf_take(&calls, &len);
     const char *pre = gen->o->prefix;
+    /* -DKWCC_PROFILE (with KWCC_MAIN): time per node, printed by main with --profile */
+    P("\n#if defined(KWCC_PROFILE) && defined(KWCC_MAIN)\n#include <time.h>\n"
+      "static double kw_prof_t[%d];\nstatic const char *const kw_prof_name[%d] = {\n", gen->n_prof ? gen->n_prof : 1,
+      gen->n_prof ? gen->n_prof : 1);
+    for (int i = 0; i < g->nn; i++) {
+        const KwNode *n = &g->n[i];
+        if (n->dead || n->n_calls == 0)
+            continue;
+        P("    \"");
+        for (const char *q = n->name; *q; q++)
+            if (*q != '"' && *q != '\\' && (unsigned char)*q >= 32 && *q != '?')
+                kw_buf_put(gen->c, q, 1);
+        P(" (%s)\",\n", n->op_type);
+    }
+    if (!gen->n_prof)
+        P("    \"\"\n");
+    P("};\nstatic double kw_prof_now(void)\n{\n    struct timespec t;\n    clock_gettime(CLOCK_MONOTONIC, &t);\n"
+      "    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;\n}\n"
+      "#define KW_PROF_BEGIN() double kw_prof_t0 = kw_prof_now()\n"
+      "#define KW_PROF_END(i) kw_prof_t[i] += kw_prof_now() - kw_prof_t0\n"
+      "#else\n#define KW_PROF_BEGIN() do { } while (0)\n#define KW_PROF_END(i) do { } while (0)\n#endif\n");
     P("\n/* ---- entry points ---- */\n");
     P("#ifndef KWCC_NO_STATIC_WORKSPACE\nstatic union {\n    unsigned char b[%" PRId64
       "];\n    float f;\n} KW_ALIGNED kw_static_ws;\n#endif\n\n",
@@ -477,9 +517,12 @@ static void emit_main(Gen *gen)
     P("int main(int argc, char **argv)\n{\n"
       "    const char *files[%d];\n"
       "    long repeat = 0, nfiles = 0, off = 0, i;\n"
+      "    int profile = 0;\n"
       "    for (i = 1; i < argc; i++) {\n"
       "        if (strcmp(argv[i], \"--repeat\") == 0 && i + 1 < argc)\n"
       "            repeat = atol(argv[++i]);\n"
+      "        else if (strcmp(argv[i], \"--profile\") == 0)\n"
+      "            profile = 1;\n"
       "        else if (nfiles < %d)\n"
       "            files[nfiles++] = argv[i];\n"
       "        else {\n"
@@ -487,6 +530,7 @@ static void emit_main(Gen *gen)
       "            return 2;\n"
       "        }\n"
       "    }\n"
+      "    (void)profile;\n"
       "    if (nfiles != %d) {\n"
       "        fprintf(stderr, \"usage: %%s%s%s [--repeat N]\\n\", argv[0]);\n"
       "        return 2;\n"
@@ -525,6 +569,13 @@ static void emit_main(Gen *gen)
       "            t[i] = kw_main_now() - t0;\n"
       "        }\n"
       "        qsort(t, (size_t)repeat, sizeof(double), kw_main_cmp);\n"
+      "#ifdef KWCC_PROFILE\n"
+      "        if (profile) {\n"
+      "            long k;\n"
+      "            for (k = 0; k < (long)(sizeof kw_prof_t / sizeof kw_prof_t[0]); k++)\n"
+      "                printf(\"profile %%9.1f us  %%s\\n\", kw_prof_t[k] * 1e6 / (double)(repeat + 1), kw_prof_name[k]);\n"
+      "        }\n"
+      "#endif\n"
       "        printf(\"median %%.1f us over %%ld runs (min %%.1f us)\\n\", repeat %% 2 ? t[repeat / 2] : 0.5 * (t[repeat / 2 - 1] + t[repeat / 2]), repeat, t[0]);\n"
       "        free(t);\n"
       "    }\n",
@@ -607,30 +658,12 @@ static void emit_header(Gen *gen, KwBuf *h)
 
 /* ---------------------------------------------------------------- file */
 
-static const char *base_name(const char *p)
+/* The includes, target checks and runtime kernels of a standalone file. */
+static void emit_prelude(Gen *gen)
 {
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
-
-int kw_emit_c(KwGraph *g, const KwEmitOpts *o, KwBuf *c, KwBuf *h)
-{
-    Gen gen_s = {g, o, c, {0}, 0, 0}, *gen = &gen_s;
-    collect_usage(gen);
-    int nodes = 0;
-    for (int i = 0; i < g->nn; i++)
-        nodes += !g->n[i].dead;
-    P("/* %s.c -- generated by kwcc %s from ", o->prefix, KWCC_VERSION);
-    put_comment_text(c, base_name(o->model_path));
-    P(" (ONNX opset %d, producer ", g->opset);
-    put_comment_text(c, g->producer ? g->producer : "?");
-    P(").\n * Do not edit; regenerate with kwcc. Target: %s.\n", g->target == KW_TARGET_GENERIC ? "generic (portable C99)"
-      : g->target == KW_TARGET_AVX2 ? "avx2 (x86-64 with AVX2 and FMA: compile with -mavx2 -mfma or -march=native)"
-      : g->target == KW_TARGET_AVX512 ? "avx512 (x86-64 with AVX-512F: compile with -mavx512f -mfma or -march=native)"
-      : "neon (AArch64)");
-    P(" * %d nodes; weights %" PRId64 " bytes; workspace %" PRId64 " bytes.%s */\n", nodes, g->weight_bytes,
-      g->ws_bytes, gen->need_libm ? " Needs libm (-lm)." : " Needs no libm.");
-    P("#if defined(KWCC_MAIN) && !defined(_POSIX_C_SOURCE)\n#define _POSIX_C_SOURCE 200809L\n#endif\n");
+    KwGraph *g = gen->g;
+    const KwEmitOpts *o = gen->o;
+    KwBuf *c = gen->c;
     if (g->target == KW_TARGET_AVX2)
         P("#if !defined(__AVX2__) || !defined(__FMA__)\n#error \"kwcc: this file was generated for --target avx2: "
           "compile it with -mavx2 -mfma (or -march=native on such a machine)\"\n#endif\n");
@@ -661,9 +694,112 @@ int kw_emit_c(KwGraph *g, const KwEmitOpts *o, KwBuf *c, KwBuf *h)
         P("\n#define %s\n", macro[g->target]);
         paste_runtime(gen, kw_rt_simd_text);
     }
+}
+
+/* A runtime source with its #include <...> lines left out (the JIT file has no headers). */
+static void paste_no_includes(Gen *gen, const char *s)
+{
+    while (*s) {
+        const char *e = strchr(s, '\n');
+        size_t len = e ? (size_t)(e - s + 1) : strlen(s);
+        if (strncmp(s, "#include <", 10) != 0)
+            kw_buf_put(gen->c, s, len);
+        s += len;
+    }
+}
+
+/* The prototypes (KW_RT_FN lines up to the body's '{') of the kernels this model calls. */
+static void paste_prototypes(Gen *gen, const char *s)
+{
+    int keep = 0;
+    while (*s) {
+        const char *e = strchr(s, '\n');
+        size_t len = e ? (size_t)(e - s + 1) : strlen(s);
+        if (strncmp(s, "/*@@ ", 5) == 0) {
+            char name[64] = {0};
+            sscanf(s + 5, "%63s", name);
+            keep = 0;
+            for (int k = 0; k < KW_K_COUNT; k++)
+                if (gen->used[k] && strcmp(name, kw_kernel_name[k]) == 0)
+                    keep = 1;
+        } else if (keep && strncmp(s, "KW_RT_FN ", 9) == 0) {
+            const char *b = strchr(s, '{');
+            size_t n = b ? (size_t)(b - s) : strlen(s);
+            while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\t'))
+                n--;
+            kw_buf_put(gen->c, s, n);
+            kw_buf_puts(gen->c, ";\n");
+        }
+        s += len;
+    }
+}
+
+/* kwcc run (codegen/jit.c): libtcc compiles the file in memory without headers or libraries
+ * (-nostdinc -nostdlib); the kernels, precompiled in kwcc for the target, memcpy and the
+ * weight blob (kw_jit_weights) are bound by symbol. So only the declarations go in. */
+static void emit_jit_prelude(Gen *gen)
+{
+    P("\n/* ---- kwcc run: compiled in memory by libtcc; kernels and weights are bound by symbol ---- */\n");
+    P("typedef __SIZE_TYPE__ size_t;\n#define NULL ((void *)0)\nvoid *memcpy(void *, const void *, size_t);\n"
+      "#define INFINITY (1.0f / 0.0f)\n#define NAN (0.0f / 0.0f)\n");
+    P("#define KW_UNUSED\n#define KW_ALIGNED __attribute__((aligned(64)))\n#define KW_RT_GENERATED\n"
+      "#define KW_RT_NO_PROTOTYPES\n");
+    paste_no_includes(gen, kw_rt_h_text);
+    P("\n");
+    paste_prototypes(gen, kw_rt_ref_text);
+    paste_prototypes(gen, kw_rt_simd_text);
+}
+
+/* kwcc run: the shapes of the inputs and outputs, read back by codegen/jit.c:
+ * n_inputs, n_outputs, then for each input and each output its rank and dims. */
+static void emit_jit_io(Gen *gen)
+{
+    KwGraph *g = gen->g;
+    P("\nconst long long kw_jit_io[] = {%d, %d", g->n_inputs, g->n_outputs);
+    for (int pass = 0; pass < 2; pass++)
+        for (int k = 0; k < (pass ? g->n_outputs : g->n_inputs); k++) {
+            const KwShape *sh = &g->v[pass ? g->outputs[k] : g->inputs[k]].shape;
+            P(", %d", sh->rank);
+            for (int d = 0; d < sh->rank; d++)
+                P(", %" PRId64, sh->d[d]);
+        }
+    P("};\n");
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+int kw_emit_c(KwGraph *g, const KwEmitOpts *o, KwBuf *c, KwBuf *h)
+{
+    Gen gen_s = {g, o, c, {0}, 0, 0, 0}, *gen = &gen_s;
+    collect_usage(gen);
+    int nodes = 0;
+    for (int i = 0; i < g->nn; i++)
+        nodes += !g->n[i].dead;
+    P("/* %s.c -- generated by kwcc %s from ", o->prefix, KWCC_VERSION);
+    put_comment_text(c, base_name(o->model_path));
+    P(" (ONNX opset %d, producer ", g->opset);
+    put_comment_text(c, g->producer ? g->producer : "?");
+    P(").\n * Do not edit; regenerate with kwcc. Target: %s.\n", g->target == KW_TARGET_GENERIC ? "generic (portable C99)"
+      : g->target == KW_TARGET_AVX2 ? "avx2 (x86-64 with AVX2 and FMA: compile with -mavx2 -mfma or -march=native)"
+      : g->target == KW_TARGET_AVX512 ? "avx512 (x86-64 with AVX-512F: compile with -mavx512f -mfma or -march=native)"
+      : "neon (AArch64)");
+    P(" * %d nodes; weights %" PRId64 " bytes; workspace %" PRId64 " bytes.%s */\n", nodes, g->weight_bytes,
+      g->ws_bytes, gen->need_libm ? " Needs libm (-lm)." : " Needs no libm.");
+    P("#if defined(KWCC_MAIN) && !defined(_POSIX_C_SOURCE)\n#define _POSIX_C_SOURCE 200809L\n#endif\n");
+    if (o->jit)
+        emit_jit_prelude(gen);
+    else
+        emit_prelude(gen);
     emit_weights(gen);
     emit_params_and_calls(gen);
-    emit_main(gen);
+    if (o->jit)
+        emit_jit_io(gen);
+    else
+        emit_main(gen);
     emit_header(gen, h);
     if (c->oom || h->oom)
         return kw_error(g->diag, NULL, "out of memory while writing the C file");

@@ -23,6 +23,7 @@ void kw_result_free(KwResult *res)
     free(res->c_text);
     free(res->h_text);
     free(res->report);
+    free(res->weights);
     memset(res, 0, sizeof *res);
 }
 
@@ -69,7 +70,12 @@ int kw_compile_bytes(const void *buf, size_t len, const char *path, const KwOpti
         kw_arena_free(arena);
         kw_buf_free(&c);
         kw_buf_free(&h);
-        fprintf(stderr, "kwcc: error: %s: out of memory\n", path);
+        char line[512];
+        snprintf(line, sizeof line, "kwcc: error: %s: out of memory", path);
+        if (opt->sink)
+            opt->sink(opt->sink_ud, line);
+        else
+            fprintf(stderr, "%s\n", line);
         return res->status = KW_ERR_NOMEM;
     }
     arena = kw_arena_new(&oom);
@@ -97,11 +103,19 @@ int kw_compile_bytes(const void *buf, size_t len, const char *path, const KwOpti
         status = res->report ? KW_OK : KW_ERR_NOMEM;
         goto done;
     }
-    KwEmitOpts eo = {prefix, opt->header ? opt->header : kw_fmt(arena, "%s.h", prefix), path, 0};
+    KwEmitOpts eo = {prefix, opt->header ? opt->header : kw_fmt(arena, "%s.h", prefix), path, opt->jit, opt->jit};
     if (kw_emit_c(g, &eo, &c, &h) < 0)
         goto done;
     res->c_text = kw_buf_take(&c, &res->c_len);
     res->h_text = kw_buf_take(&h, &res->h_len);
+    if (opt->jit && res->c_text && res->h_text) { /* kwcc run: the blob the C text reads by symbol */
+        res->weights = aligned_alloc(64, ((size_t)g->weight_bytes + 64) & ~(size_t)63);
+        if (!res->weights) {
+            status = KW_ERR_NOMEM;
+            goto done;
+        }
+        kw_weight_blob(g, res->weights);
+    }
     if (!res->c_text || !res->h_text) {
         status = KW_ERR_NOMEM;
         goto done;

@@ -159,7 +159,7 @@ char *kw_inspect_report(KwGraph *g, int json)
                       g->weight_bytes, g->ws_bytes);
         return kw_buf_take(&b, NULL);
     }
-    char c1[16], c2[16], c3[16], c4[16], c5[16];
+    char c1[32], c2[32], c3[32], c4[32], c5[32];
     kw_buf_printf(&b, "%-34s %-9s %3s %4s %4s %-11s %9s %9s %9s %9s %9s %10s\n", "layer", "kind", "wh", "n", "m", "cell",
                   "stored", "dense", "conv MAC", "asm MAC", "attn MAC", "scratch B");
     for (int i = 0; i < nrows; i++) {

@@ -47,6 +47,8 @@ typedef struct KwOptions {
     /* error sink: NULL prints "kwcc: error: ..." lines on stderr */
     void (*sink)(void *ud, const char *line);
     void *sink_ud;
+    int jit;               /* kwcc run: C text for codegen/jit.c (no headers, kernel prototypes
+                            * only, weights by symbol) and the weight blob in KwResult.weights */
 } KwOptions;
 
 typedef struct KwResult {
@@ -57,6 +59,7 @@ typedef struct KwResult {
     size_t h_len;
     char *report;  /* the `kwcc inspect` table (text or JSON), with opt.inspect */
     int64_t workspace_bytes, weight_bytes;
+    void *weights; /* with opt.jit: the weight_bytes of the weight blob, 64-byte aligned */
 } KwResult;
 
 void kw_options_init(KwOptions *opt);

@@ -1,24 +1,31 @@
 /* main.c -- the kwcc command line.
  *
  *   kwcc MODEL.onnx -o OUT.c [--name PREFIX] [--header OUT.h] [-v] [--no-kw-fusion]
+ *   kwcc run MODEL.onnx ...   (the libtcc JIT preview: run_main below, codegen/jit.h)
  *
  * Output files are written to a temporary name next to the target and renamed into place
  * only when the whole compile succeeded, so a failed compile never leaves half a file. */
 #include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "jit.h"
 #include "kwcc.h"
 
 static const char usage[] =
     "usage: kwcc MODEL.onnx -o OUT.c [options]\n"
     "       kwcc inspect MODEL.onnx [--json] [--no-kw-fusion]\n"
+    "       kwcc run MODEL.onnx [--input IN.bin | --random SEED] [--output OUT.bin] [--repeat N]\n"
+    "                [--compare REF.bin] [--tol T]   (see kwcc run --help)\n"
     "\n"
     "Compiles an ONNX model into one standalone C99 file (OUT.c) and its header.\n"
     "`kwcc inspect` prints, per layer, the KernelWarehouse geometry, parameters stored versus\n"
     "dense, MACs (conv, kernel assembly, attention) and workspace, then model totals.\n"
+    "`kwcc run` compiles the model in memory with libtcc and runs it (a JIT preview).\n"
     "\n"
     "options:\n"
     "  -o OUT.c            the C file to write (required)\n"
@@ -94,8 +101,480 @@ static int arg_error(const char *msg, const char *arg)
     return 2;
 }
 
+/* ---------------------------------------------------------------- kwcc run */
+
+/* `kwcc run`: the model's C compiled in memory by libtcc and run in-process (codegen/jit.h).
+ * The kernels are the ones precompiled into kwcc for the target and the weights are bound
+ * from memory, so the preview runs at about the speed of the AOT file. */
+static const char run_usage[] =
+    "usage: kwcc run MODEL.onnx [--input IN.bin | --random SEED] [--output OUT.bin] [--repeat N]\n"
+    "                [--compare REF.bin] [--tol T] [--target T] [--no-kw-fusion] [-v]\n"
+    "\n"
+    "Compiles the model's C in memory with libtcc, binding the kernels precompiled into kwcc and\n"
+    "the weights from memory, runs it, and prints each output's shape and top-5 values (index\n"
+    "and value) and the timings: compile (kwcc + tcc), load, median inference.\n"
+    "\n"
+    "options:\n"
+    "  --input IN.bin      raw little-endian float32: one file with every input back to back, or\n"
+    "                      one --input per model input, in order\n"
+    "  --random SEED       deterministic standard-normal inputs (default: --random 0)\n"
+    "  --output OUT.bin    write the outputs (one file back to back, or one --output per output)\n"
+    "  --repeat N          run N inferences and report the median time (default 1)\n"
+    "  --compare REF.bin   reference outputs (laid out as for --output): prints the max absolute\n"
+    "                      error and the relative error max|y - ref| / max|ref| per output\n"
+    "  --tol T             with --compare: fail (exit 3) when a relative error exceeds T\n"
+    "                      (default 1e-4)\n"
+    "  --target T          generic, avx2, avx512, neon or host (default: host, the best target\n"
+    "                      this machine runs that kwcc holds kernels for)\n"
+    "  --no-kw-fusion, -v, -d LETTERS   as for kwcc MODEL.onnx -o OUT.c\n"
+    "\n"
+    "exit status: 0 success, 2 bad input or arguments, 1 internal error,\n"
+    "             3 an output differs from --compare by more than --tol\n";
+
+#define KW_RUN_MAXF 64 /* --input, --output, --compare files */
+
+static int run_arg_error(const char *msg, const char *arg)
+{
+    fprintf(stderr, "kwcc: error: %s%s%s\ntry 'kwcc run --help'\n", msg, arg ? ": " : "", arg ? arg : "");
+    return 2;
+}
+
+/* A whole file of floats (malloc'd, at least one float long), or NULL after a message. */
+static float *run_read_floats(const char *path, long *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "kwcc: error: %s: cannot open: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    unsigned char *buf = malloc(cap);
+    for (;;) {
+        if (!buf) {
+            fclose(f);
+            fprintf(stderr, "kwcc: error: %s: out of memory\n", path);
+            return NULL;
+        }
+        len += fread(buf + len, 1, cap - len, f);
+        if (len < cap)
+            break;
+        if (cap >= ((size_t)1 << 34)) {
+            fclose(f);
+            free(buf);
+            fprintf(stderr, "kwcc: error: %s: too large for an input\n", path);
+            return NULL;
+        }
+        unsigned char *nb = realloc(buf, cap * 2);
+        if (!nb)
+            free(buf);
+        buf = nb;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || len % 4) {
+        fprintf(stderr, "kwcc: error: %s: %s\n", path,
+                bad ? "read error" : "its size is not a whole number of float32 values");
+        free(buf);
+        return NULL;
+    }
+    *n = (long)(len / 4);
+    return (float *)buf;
+}
+
+/* Fills dst (the tensors back to back, sizes[]) from nf files: one holding all tensors, or one
+ * per tensor. what: "input" or "reference output". 0, or 2 after a message. */
+static int run_load(const char *what, const char *opt, const char *const *files, int nf, int nt,
+                    const long *sizes, float *dst)
+{
+    long total = 0;
+    for (int i = 0; i < nt; i++)
+        total += sizes[i];
+    if (nf != 1 && nf != nt) {
+        fprintf(stderr,
+                "kwcc: error: %d %s files given; the model has %d %s%s: give one file with all of them back to "
+                "back, or one %s per %s\n",
+                nf, opt, nt, what, nt == 1 ? "" : "s", opt, what);
+        return 2;
+    }
+    for (int k = 0; k < nf; k++) {
+        long n = 0, want = nf == 1 ? total : sizes[k];
+        float *p = run_read_floats(files[k], &n);
+        if (!p)
+            return 2;
+        if (n != want) {
+            if (nf == 1 && nt > 1)
+                fprintf(stderr, "kwcc: error: %s: holds %ld floats; the model's %d %ss take %ld back to back\n",
+                        files[k], n, nt, what, want);
+            else
+                fprintf(stderr, "kwcc: error: %s: holds %ld floats; the model's %s %d takes %ld\n", files[k], n, what,
+                        k, want);
+            free(p);
+            return 2;
+        }
+        memcpy(dst, p, sizeof(float) * (size_t)n);
+        dst += n;
+        free(p);
+    }
+    return 0;
+}
+
+static int run_write(const char *const *files, int nf, int nt, const long *sizes, const float *src)
+{
+    if (nf != 1 && nf != nt) {
+        fprintf(stderr, "kwcc: error: %d --output files given; the model has %d output%s: give one file with all of "
+                "them back to back, or one --output per output\n", nf, nt, nt == 1 ? "" : "s");
+        return 2;
+    }
+    for (int k = 0; k < nf; k++) {
+        long n = 0;
+        for (int i = 0; i < nt; i++)
+            if (nf == 1 || i == k)
+                n += sizes[i];
+        FILE *f = fopen(files[k], "wb");
+        int bad = !f || fwrite(src, sizeof(float), (size_t)n, f) != (size_t)n;
+        if (f)
+            bad |= fclose(f) != 0;
+        if (bad) {
+            fprintf(stderr, "kwcc: error: cannot write %s: %s\n", files[k], strerror(errno));
+            return 2;
+        }
+        src += n;
+    }
+    return 0;
+}
+
+/* splitmix64, then Box-Muller: deterministic standard-normal values */
+static uint64_t run_rng(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void run_random(uint64_t seed, float *x, long n)
+{
+    uint64_t s = seed;
+    for (long i = 0; i < n; i += 2) {
+        double u1 = ((double)(run_rng(&s) >> 11) + 0.5) * 0x1p-53; /* (0, 1) */
+        double u2 = (double)(run_rng(&s) >> 11) * 0x1p-53;
+        double r = sqrt(-2.0 * log(u1)), a = 6.283185307179586 * u2;
+        x[i] = (float)(r * cos(a));
+        if (i + 1 < n)
+            x[i + 1] = (float)(r * sin(a));
+    }
+}
+
+static void run_print_shape(const long long *d, int rank)
+{
+    putchar('[');
+    for (int k = 0; k < rank; k++)
+        printf("%s%lld", k ? "," : "", d[k]);
+    putchar(']');
+}
+
+static void run_top5(const float *y, long n)
+{
+    long top[5];
+    int nt = 0;
+    long nan = 0;
+    for (long i = 0; i < n; i++) {
+        if (isnan(y[i])) {
+            nan++;
+            continue;
+        }
+        int at = nt;
+        while (at > 0 && y[i] > y[top[at - 1]])
+            at--;
+        if (at >= 5)
+            continue;
+        if (nt < 5)
+            nt++;
+        memmove(top + at + 1, top + at, sizeof(long) * (size_t)(nt - 1 - at));
+        top[at] = i;
+    }
+    printf("  top-%d:", nt);
+    for (int k = 0; k < nt; k++)
+        printf("%s [%ld] %.6g", k ? "," : "", top[k], (double)y[top[k]]);
+    if (nan)
+        printf(" (%ld NaN)", nan);
+    putchar('\n');
+}
+
+/* Prints max |y - ref| and max |y - ref| / max |ref| for one output; 1 if within tol. */
+static int run_compare(int k, const float *y, const float *r, long n, double tol)
+{
+    double maxerr = 0, maxref = 0;
+    long at = -1, nan_bad = 0;
+    for (long i = 0; i < n; i++) {
+        if (isnan(y[i]) || isnan(r[i])) {
+            nan_bad += !(isnan(y[i]) && isnan(r[i]));
+            continue;
+        }
+        double e = fabs((double)y[i] - (double)r[i]);
+        if (fabs((double)r[i]) > maxref)
+            maxref = fabs((double)r[i]);
+        if (e > maxerr) {
+            maxerr = e;
+            at = i;
+        }
+    }
+    double rel = maxerr / (maxref > 1e-30 ? maxref : 1e-30);
+    int ok = rel <= tol && !nan_bad;
+    printf("compare output %d: max abs err %.3g", k, maxerr);
+    if (at >= 0)
+        printf(" at [%ld]", at);
+    printf(", rel err %.3g (of max |ref| %.3g), tol %g%s: %s\n", rel, maxref, tol,
+           nan_bad ? ", NaN mismatch" : "", ok ? "ok" : "FAIL");
+    return ok;
+}
+
+static double run_median(double *t, int n)
+{
+    for (int i = 1; i < n; i++) /* insertion sort: n is small */
+        for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
+            double s = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = s;
+        }
+    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+static int run_main(int argc, char **argv)
+{
+    KwOptions opt;
+    kw_options_init(&opt);
+    const char *model = NULL, *ins[KW_RUN_MAXF], *outs[KW_RUN_MAXF], *refs[KW_RUN_MAXF];
+    int nin = 0, nout = 0, nref = 0, have_seed = 0, have_tol = 0;
+    unsigned long long seed = 0;
+    long repeat = 1;
+    double tol = 1e-4;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(run_usage, stdout);
+            return 0;
+        } else if (strcmp(a, "-v") == 0) {
+            opt.verbose = 1;
+        } else if (strcmp(a, "--no-kw-fusion") == 0) {
+            opt.no_kw_fusion = 1;
+        } else if (strcmp(a, "--input") == 0 || strcmp(a, "--output") == 0 || strcmp(a, "--compare") == 0 ||
+                   strcmp(a, "--random") == 0 || strcmp(a, "--repeat") == 0 || strcmp(a, "--tol") == 0 ||
+                   strcmp(a, "--target") == 0 || strcmp(a, "-d") == 0) {
+            if (i + 1 >= argc)
+                return run_arg_error("missing value after", a);
+            const char *v = argv[++i];
+            char *end = NULL;
+            errno = 0;
+            if (strcmp(a, "--input") == 0 || strcmp(a, "--output") == 0 || strcmp(a, "--compare") == 0) {
+                const char **list = a[2] == 'i' ? ins : a[2] == 'o' ? outs : refs;
+                int *cnt = a[2] == 'i' ? &nin : a[2] == 'o' ? &nout : &nref;
+                if (*cnt >= KW_RUN_MAXF)
+                    return run_arg_error("too many files given with", a);
+                list[(*cnt)++] = v;
+            } else if (strcmp(a, "--random") == 0) {
+                seed = strtoull(v, &end, 10);
+                if (have_seed)
+                    return run_arg_error("--random given twice", NULL);
+                if (!(v[0] >= '0' && v[0] <= '9') || *end || errno)
+                    return run_arg_error("--random takes a seed, a non-negative integer", v);
+                have_seed = 1;
+            } else if (strcmp(a, "--repeat") == 0) {
+                repeat = strtol(v, &end, 10);
+                if (!(v[0] >= '0' && v[0] <= '9') || *end || errno || repeat < 1 || repeat > 1000000)
+                    return run_arg_error("--repeat takes a count from 1 to 1000000", v);
+            } else if (strcmp(a, "--tol") == 0) {
+                tol = strtod(v, &end);
+                if (end == v || *end || errno || !(tol >= 0) || isinf(tol))
+                    return run_arg_error("--tol takes a non-negative number", v);
+                have_tol = 1;
+            } else if (strcmp(a, "-d") == 0) {
+                opt.dump = v;
+            } else if (strcmp(v, "generic") == 0) {
+                opt.target = KW_TARGET_GENERIC;
+            } else if (strcmp(v, "avx2") == 0) {
+                opt.target = KW_TARGET_AVX2;
+            } else if (strcmp(v, "avx512") == 0) {
+                opt.target = KW_TARGET_AVX512;
+            } else if (strcmp(v, "neon") == 0) {
+                opt.target = KW_TARGET_NEON;
+            } else if (strcmp(v, "host") == 0) {
+                opt.target = KW_TARGET_HOST;
+            } else {
+                return run_arg_error("unknown target (expected generic, avx2, avx512, neon or host)", v);
+            }
+        } else if (a[0] == '-' && a[1]) {
+            return run_arg_error(strcmp(a, "-o") == 0 || strcmp(a, "--name") == 0 || strcmp(a, "--header") == 0 ||
+                                         strcmp(a, "--json") == 0
+                                     ? "kwcc run writes no C file; this option does not apply"
+                                     : "unknown option",
+                                 a);
+        } else if (!model) {
+            model = a;
+        } else {
+            return run_arg_error("more than one model given", a);
+        }
+    }
+    if (!model)
+        return run_arg_error("no model given", NULL);
+    if (nin && have_seed)
+        return run_arg_error("--input and --random both given; use one", NULL);
+    if (have_tol && !nref)
+        return run_arg_error("--tol applies only with --compare", NULL);
+    if (!kw_jit_available()) {
+        fprintf(stderr, "kwcc: error: kwcc run is unavailable: this kwcc was built without libtcc "
+                        "(install libtcc-dev and rebuild, with -DKWCC_WITH_LIBTCC=ON)\n");
+        return 2;
+    }
+    KwTargetKind target;
+    if (kw_jit_target(opt.target, &target) < 0) {
+        fprintf(stderr, "kwcc: error: kwcc run cannot run --target %s here: this machine and this kwcc run %s\n",
+                kw_target_name(opt.target), kw_jit_targets());
+        return 2;
+    }
+    opt.target = target;
+    opt.jit = 1;
+    opt.name = "kwcc_jit";
+
+    /* compile: kwcc, then tcc; load: relocation */
+    double t0 = kw_jit_now();
+    KwResult res;
+    int st = kw_compile_file(model, &opt, &res);
+    if (st != 0) {
+        kw_result_free(&res);
+        return st == 2 ? 2 : 1;
+    }
+    double t1 = kw_jit_now();
+    char *msg = NULL;
+    KwJit *jit = kw_jit_compile(&res, opt.name, target, &msg);
+    double t2 = kw_jit_now();
+    if (jit && kw_jit_load(jit, &msg) < 0) {
+        kw_jit_free(jit);
+        jit = NULL;
+    }
+    double t3 = kw_jit_now();
+    if (!jit) {
+        fprintf(stderr, "kwcc: internal error: libtcc cannot compile the C kwcc generated for %s (a kwcc bug):\n%s\n",
+                model, msg ? msg : "(no message)");
+        free(msg);
+        kw_result_free(&res);
+        return 1;
+    }
+    free(msg);
+
+    /* tensors: kw_jit_io = n_in, n_out, then rank and dims of each */
+    const long long *io = kw_jit_io(jit);
+    int n_in = (int)io[0], n_out = (int)io[1], rc = 0;
+    long isz[KW_RUN_MAXF], osz[KW_RUN_MAXF], itot = 0, otot = 0;
+    const long long *dims[2 * KW_RUN_MAXF];
+    int ranks[2 * KW_RUN_MAXF];
+    float *x = NULL, *y = NULL, *ref = NULL;
+    void *ws = NULL;
+    double *times = NULL;
+    if (n_in > KW_RUN_MAXF || n_out > KW_RUN_MAXF) {
+        fprintf(stderr, "kwcc: error: %s: kwcc run takes at most %d inputs and outputs\n", model, KW_RUN_MAXF);
+        rc = 2;
+        goto out;
+    }
+    {
+        const long long *p = io + 2;
+        for (int k = 0; k < n_in + n_out; k++) {
+            long numel = 1;
+            ranks[k] = (int)*p++;
+            dims[k] = p;
+            for (int d = 0; d < ranks[k]; d++)
+                numel *= (long)*p++;
+            if (k < n_in)
+                itot += isz[k] = numel;
+            else
+                otot += osz[k - n_in] = numel;
+        }
+    }
+    x = malloc(sizeof(float) * (size_t)(itot + 1));
+    y = malloc(sizeof(float) * (size_t)(otot + 1));
+    ref = nref ? malloc(sizeof(float) * (size_t)(otot + 1)) : NULL;
+    ws = aligned_alloc(64, ((size_t)res.workspace_bytes + 64) & ~(size_t)63);
+    times = malloc(sizeof(double) * (size_t)repeat);
+    if (!x || !y || (nref && !ref) || !ws || !times) {
+        fprintf(stderr, "kwcc: error: %s: out of memory\n", model);
+        rc = 1;
+        goto out;
+    }
+    if (nin) {
+        if ((rc = run_load("input", "--input", ins, nin, n_in, isz, x)) != 0)
+            goto out;
+    } else {
+        run_random(seed, x, itot);
+    }
+    if (nref && (rc = run_load("output", "--compare", refs, nref, n_out, osz, ref)) != 0)
+        goto out;
+    if (nout && nout != 1 && nout != n_out) {
+        rc = run_write(outs, nout, n_out, osz, y); /* reports the count mismatch */
+        goto out;
+    }
+
+    const float *inp[KW_RUN_MAXF];
+    float *outp[KW_RUN_MAXF];
+    for (long k = 0, off = 0; k < n_in; off += isz[k], k++)
+        inp[k] = x + off;
+    for (long k = 0, off = 0; k < n_out; off += osz[k], k++)
+        outp[k] = y + off;
+    for (long r = 0; r < repeat; r++) {
+        double s = kw_jit_now();
+        if (kw_jit_run(jit, inp, outp, ws) != 0) {
+            fprintf(stderr, "kwcc: internal error: %s: the JIT-compiled model returned an error\n", model);
+            rc = 1;
+            goto out;
+        }
+        times[r] = kw_jit_now() - s;
+    }
+    double med = run_median(times, (int)repeat);
+
+    printf("%s: target %s (kernels precompiled in kwcc), weights %.1f MB, workspace %.1f MB\n", model,
+           kw_target_name(target), (double)res.weight_bytes / 1e6,
+           (double)res.workspace_bytes / 1e6);
+    for (int k = 0; k < n_in; k++) {
+        printf("input %d: ", k);
+        run_print_shape(dims[k], ranks[k]);
+        if (nin)
+            printf(" from %s\n", ins[nin == 1 ? 0 : k]);
+        else
+            printf(" standard normal, seed %llu\n", seed);
+    }
+    for (int k = 0; k < n_out; k++) {
+        printf("output %d: ", k);
+        run_print_shape(dims[n_in + k], ranks[n_in + k]);
+        putchar('\n');
+        run_top5(outp[k], osz[k]);
+    }
+    printf("time: compile %.1f ms (kwcc %.1f ms, tcc %.1f ms), load %.2f ms, inference %.2f ms (median of %ld)\n",
+           (t2 - t0) * 1e3, (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, med * 1e3, repeat);
+    if (nout && (rc = run_write(outs, nout, n_out, osz, y)) != 0)
+        goto out;
+    if (nref) {
+        int ok = 1;
+        for (int k = 0; k < n_out; k++)
+            ok &= run_compare(k, outp[k], ref + (outp[k] - y), osz[k], tol);
+        if (!ok)
+            rc = 3;
+    }
+    fflush(stdout);
+out:
+    free(times);
+    free(ws);
+    free(ref);
+    free(y);
+    free(x);
+    kw_jit_free(jit);
+    kw_result_free(&res);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "run") == 0)
+        return run_main(argc, argv);
     KwOptions opt;
     kw_options_init(&opt);
     const char *model = NULL, *out = NULL, *header = NULL;

@@ -157,7 +157,7 @@ static int fold_special(KwGraph *g, KwNode *n, KwValue *y)
         if (y->dt == KW_I64) {
             int64_t s0 = ((int64_t *)kw_in(g, n, 0)->data)[0], d0 = ((int64_t *)kw_in(g, n, 2)->data)[0];
             for (int64_t i = 0; i < cnt; i++)
-                ((int64_t *)y->data)[i] = s0 + i * d0;
+                ((int64_t *)y->data)[i] = (int64_t)((uint64_t)s0 + (uint64_t)i * (uint64_t)d0); /* wraps, no UB */
         } else {
             float s0 = kw_const_scalar(g, n->in[0]), d0 = kw_const_scalar(g, n->in[2]);
             for (int64_t i = 0; i < cnt; i++)

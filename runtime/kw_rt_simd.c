@@ -90,38 +90,43 @@ typedef float32x4_t kw_vf;
 KW_RT_LOCAL void kw__phase_fill(const KwConvFP *p, const float *x, float *planes)
 {
     int c, py, px, i, j;
-    long plane = p->plane;
+    long plane = p->plane, pstride = (long)p->Cg * plane;
     for (py = 0; py < p->sh; py++)
         for (px = 0; px < p->sw; px++) {
-            float *pl0 = planes + (long)(py * p->sw + px) * p->Cg * plane;
+            /* row j of this phase takes input column ix = j*sw + off, for j in [j0, j1) */
+            int off = px - p->pad_l, sw = p->sw;
+            int j0 = off >= 0 ? 0 : (-off + sw - 1) / sw;
+            int j1 = p->W - off <= 0 ? 0 : (p->W - off + sw - 1) / sw;
+            if (j0 > p->Wq)
+                j0 = p->Wq;
+            if (j1 > p->Wq)
+                j1 = p->Wq;
+            if (j1 < j0)
+                j1 = j0;
             for (c = 0; c < p->Cg; c++) {
-                float *pl = pl0 + (long)c * plane;
+                float *pl = planes + (long)(py * p->sw + px) * pstride + (long)c * plane;
                 const float *xc = x + (long)c * p->H * p->W;
                 for (i = 0; i < p->Hq; i++) {
                     int iy = i * p->sh + py - p->pad_t;
                     float *row = pl + (long)i * p->Wq;
+                    const float *src = xc + (long)iy * p->W + off;
                     if (iy < 0 || iy >= p->H) {
                         for (j = 0; j < p->Wq; j++)
                             row[j] = p->padval;
                         continue;
                     }
-                    if (p->sw == 1) {
-                        /* contiguous: zeros, a copy, zeros */
-                        int lo = p->pad_l, n = p->W;
-                        if (lo > p->Wq)
-                            lo = p->Wq;
-                        if (n > p->Wq - lo)
-                            n = p->Wq - lo;
-                        for (j = 0; j < lo; j++)
-                            row[j] = p->padval;
-                        memcpy(row + lo, xc + (long)iy * p->W, sizeof(float) * (size_t)n);
-                        for (j = lo + n; j < p->Wq; j++)
-                            row[j] = p->padval;
-                    } else
-                        for (j = 0; j < p->Wq; j++) {
-                            int ix = j * p->sw + px - p->pad_l;
-                            row[j] = ix >= 0 && ix < p->W ? xc[(long)iy * p->W + ix] : p->padval;
-                        }
+                    for (j = 0; j < j0; j++)
+                        row[j] = p->padval;
+                    if (sw == 1)
+                        memcpy(row + j0, src + j0, sizeof(float) * (size_t)(j1 - j0));
+                    else if (sw == 2)
+                        for (j = j0; j < j1; j++)
+                            row[j] = src[2 * j];
+                    else
+                        for (j = j0; j < j1; j++)
+                            row[j] = src[j * sw];
+                    for (j = j1; j < p->Wq; j++)
+                        row[j] = p->padval;
                 }
                 for (i = p->Hq * p->Wq; i < plane; i++)
                     pl[i] = p->padval;

@@ -100,29 +100,39 @@ static void from_le(void *p, size_t n, size_t esize)
         }
 }
 
-/* Dims of a tensor or a value_info, checked: non-negative, rank and element count in range. */
+/* Dims of a tensor or a value_info, checked: non-negative, rank and element count in range.
+ * The count skips zero dims, so that a tensor with no elements cannot hide dims whose product
+ * overflows (a later Flatten or Reshape multiplies them). */
 static int check_dims(KwGraph *g, const char *what, const char *name, size_t n, const int64_t *d, KwShape *s)
 {
     if (n > KW_MAX_RANK)
         return kw_error(g->diag, NULL, "%s '%s' has rank %zu; kwcc supports rank up to %d", what, name, n,
                         KW_MAX_RANK);
     s->rank = (int)n;
-    int64_t count = 1;
     for (size_t i = 0; i < n; i++) {
         if (d[i] < 0)
             return kw_error(g->diag, NULL, "%s '%s' has a negative dimension (%" PRId64 ")", what, name, d[i]);
         s->d[i] = d[i];
-        if (d[i] != 0 && count > KW_MAX_ELEMS / d[i])
+    }
+    int64_t count = 1;
+    int zero = 0;
+    for (size_t i = 0; i < n; i++)
+        zero |= d[i] == 0;
+    for (size_t i = 0; i < n; i++) {
+        if (d[i] == 0)
+            continue;
+        if (count > KW_MAX_ELEMS / d[i])
             return kw_error(g->diag, NULL,
-                            "%s '%s' has %" PRId64 " x ... elements: the element count overflows the limit of "
-                            "2^31 - 1 that kwcc supports",
-                            what, name, d[i]);
+                            "%s '%s' %s: the element count overflows the limit of 2^31 - 1 that kwcc supports%s",
+                            what, name, kw_shape_str(g->arena, s),
+                            zero ? " (counting the non-zero dimensions only)" : "");
         count *= d[i];
     }
     return 0;
 }
 
-/* TensorProto -> constant value. */
+/* TensorProto -> constant value. The data's size is checked against the dims before the
+ * constant is allocated: a few bytes of file must not make kwcc allocate gigabytes. */
 static int decode_tensor(KwGraph *g, const Onnx__TensorProto *t, const char *name)
 {
     KwShape s;
@@ -136,73 +146,66 @@ static int decode_tensor(KwGraph *g, const Onnx__TensorProto *t, const char *nam
     int type = t->has_data_type ? t->data_type : 0;
     size_t raw = t->has_raw_data ? t->raw_data.len : 0;
     const unsigned char *rp = t->raw_data.data;
-    switch (type) {
-    case ONNX_FLOAT: {
-        int id = kw_const_new(g, name, KW_F32, &s, NULL);
-        float *dst = g->v[id].data;
-        if (t->has_raw_data) {
-            if (raw != (size_t)n * 4)
-                return kw_error(g->diag, NULL, "tensor '%s' %s: raw_data has %zu bytes, expected %" PRId64, name,
-                                kw_shape_str(g->arena, &s), raw, n * 4);
-            memcpy(dst, rp, raw);
-            from_le(dst, (size_t)n, 4);
-        } else {
-            if (t->n_float_data != (size_t)n)
-                return kw_error(g->diag, NULL, "tensor '%s' %s has %zu float_data values, expected %" PRId64, name,
-                                kw_shape_str(g->arena, &s), t->n_float_data, n);
-            if (n)
-                memcpy(dst, t->float_data, (size_t)n * 4);
-        }
-        return id;
-    }
-    case ONNX_INT64:
-    case ONNX_INT32:
-    case ONNX_BOOL: { /* integer tensors are int64 inside kwcc; bool is 0/1 */
-        int id = kw_const_new(g, name, KW_I64, &s, NULL);
-        int64_t *dst = g->v[id].data;
-        size_t es = type == ONNX_INT64 ? 8 : type == ONNX_INT32 ? 4 : 1;
-        if (t->has_raw_data) {
-            if (raw != (size_t)n * es)
-                return kw_error(g->diag, NULL, "tensor '%s' %s: raw_data has %zu bytes, expected %" PRId64, name,
-                                kw_shape_str(g->arena, &s), raw, n * (int64_t)es);
-            for (int64_t i = 0; i < n; i++) {
-                if (es == 8) {
-                    memcpy(&dst[i], rp + i * 8, 8);
-                    from_le(&dst[i], 1, 8);
-                } else if (es == 1) {
-                    dst[i] = rp[i] != 0;
-                } else {
-                    int32_t v;
-                    memcpy(&v, rp + i * 4, 4);
-                    from_le(&v, 1, 4);
-                    dst[i] = v;
-                }
-            }
-        } else if (type == ONNX_INT64) {
-            if (t->n_int64_data != (size_t)n)
-                return kw_error(g->diag, NULL, "tensor '%s' has %zu int64_data values, expected %" PRId64, name,
-                                t->n_int64_data, n);
-            if (n)
-                memcpy(dst, t->int64_data, (size_t)n * 8);
-        } else { /* int32 and bool values are stored in int32_data */
-            if (t->n_int32_data != (size_t)n)
-                return kw_error(g->diag, NULL, "tensor '%s' has %zu int32_data values, expected %" PRId64, name,
-                                t->n_int32_data, n);
-            for (int64_t i = 0; i < n; i++)
-                dst[i] = t->int32_data[i];
-        }
-        return id;
-    }
-    default:
+    size_t es = type == ONNX_FLOAT || type == ONNX_INT32 ? 4 : type == ONNX_INT64 ? 8 : type == ONNX_BOOL ? 1 : 0;
+    if (!es)
         return kw_error(g->diag, NULL,
                         "tensor '%s' has ONNX data type %d; kwcc reads float32 (1), int32 (6), int64 (7) and bool (9) tensors",
                         name, type);
+    if (t->has_raw_data) {
+        if (raw != (size_t)n * es)
+            return kw_error(g->diag, NULL, "tensor '%s' %s: raw_data has %zu bytes, expected %" PRId64, name,
+                            kw_shape_str(g->arena, &s), raw, n * (int64_t)es);
+    } else {
+        /* int32 and bool values are stored in int32_data */
+        size_t have = type == ONNX_FLOAT ? t->n_float_data : type == ONNX_INT64 ? t->n_int64_data : t->n_int32_data;
+        const char *field = type == ONNX_FLOAT ? "float_data" : type == ONNX_INT64 ? "int64_data" : "int32_data";
+        if (have != (size_t)n)
+            return kw_error(g->diag, NULL, "tensor '%s' %s has %zu %s values, expected %" PRId64, name,
+                            kw_shape_str(g->arena, &s), have, field, n);
     }
+    if (type == ONNX_FLOAT) {
+        int id = kw_const_new(g, name, KW_F32, &s, NULL);
+        float *dst = g->v[id].data;
+        if (t->has_raw_data) {
+            if (raw)
+                memcpy(dst, rp, raw);
+            from_le(dst, (size_t)n, 4);
+        } else if (n) {
+            memcpy(dst, t->float_data, (size_t)n * 4);
+        }
+        return id;
+    }
+    /* integer tensors are int64 inside kwcc; bool is 0/1 */
+    int id = kw_const_new(g, name, KW_I64, &s, NULL);
+    int64_t *dst = g->v[id].data;
+    if (t->has_raw_data) {
+        for (int64_t i = 0; i < n; i++) {
+            if (es == 8) {
+                memcpy(&dst[i], rp + i * 8, 8);
+                from_le(&dst[i], 1, 8);
+            } else if (es == 1) {
+                dst[i] = rp[i] != 0;
+            } else {
+                int32_t v;
+                memcpy(&v, rp + i * 4, 4);
+                from_le(&v, 1, 4);
+                dst[i] = v;
+            }
+        }
+    } else if (type == ONNX_INT64) {
+        if (n)
+            memcpy(dst, t->int64_data, (size_t)n * 8);
+    } else {
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = type == ONNX_BOOL ? t->int32_data[i] != 0 : t->int32_data[i];
+    }
+    return id;
 }
 
 static int opset_of(KwGraph *g, const Onnx__ModelProto *m)
 {
     int found = 0;
+    int64_t version = 0;
     for (size_t i = 0; i < m->n_opset_import; i++) {
         const Onnx__OperatorSetIdProto *o = m->opset_import[i];
         const char *dom = nz(o->domain);
@@ -210,13 +213,20 @@ static int opset_of(KwGraph *g, const Onnx__ModelProto *m)
             continue; /* another domain: an error only if a node uses it */
         if (!o->has_version)
             return kw_error(g->diag, NULL, "opset_import of the default domain has no version");
-        g->opset = (int)o->version;
+        if (found)
+            return kw_error(g->diag, NULL,
+                            "the default ONNX domain is imported twice (opsets %" PRId64 " and %" PRId64
+                            "); expected one opset_import per domain",
+                            version, o->version);
+        version = o->version;
         found = 1;
     }
     if (!found)
         return kw_error(g->diag, NULL, "the model imports no opset of the default ONNX domain");
-    if (g->opset < 11 || g->opset > 21)
-        return kw_error(g->diag, NULL, "the model uses opset %d; kwcc implements opsets 11 to 21", g->opset);
+    if (version < 11 || version > 21) /* checked before the narrowing to int */
+        return kw_error(g->diag, NULL, "the model uses opset %" PRId64 "; kwcc implements opsets 11 to 21",
+                        version);
+    g->opset = (int)version;
     return 0;
 }
 
@@ -235,12 +245,28 @@ static int attr_allowed(const char *list, const char *name)
     return 0;
 }
 
+static const char *attr_type_name(int type)
+{
+    switch (type) {
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH: return "graph";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSOR: return "sparse tensor";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTO: return "type proto";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS: return "strings";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS: return "tensors";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS: return "graphs";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSORS: return "sparse tensors";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTOS: return "type protos";
+    default: return "unknown";
+    }
+}
+
 static int decode_attrs(KwGraph *g, KwNode *n, const Onnx__NodeProto *np)
 {
     const KwOpInfo *info = &kw_op_info[n->op];
     n->n_attr = (int)np->n_attribute;
     n->attr = KW_NEWN(g->arena, KwAttr, np->n_attribute + 1);
-    int bad = 0;
+    int bad = 0, n_seen = 0;
+    const char *seen[32];
     for (size_t i = 0; i < np->n_attribute; i++) {
         const Onnx__AttributeProto *a = np->attribute[i];
         KwAttr *k = &n->attr[i];
@@ -252,6 +278,18 @@ static int decode_attrs(KwGraph *g, KwNode *n, const Onnx__NodeProto *np)
             bad = 1;
             continue;
         }
+        /* accepted names are distinct names of info->attrs, so this scan stays short even
+         * for a node with a million copies of one attribute */
+        int twice = 0;
+        for (int j = 0; j < n_seen && !twice; j++)
+            twice = strcmp(seen[j], k->name) == 0;
+        if (twice) {
+            kw_error(g->diag, n, "attribute '%s' is given twice; expected each attribute at most once", k->name);
+            bad = 1;
+            continue;
+        }
+        KW_ASSERT(n_seen < (int)KW_COUNTOF(seen));
+        seen[n_seen++] = k->name;
         if (a->ref_attr_name && a->ref_attr_name[0]) {
             kw_error(g->diag, n, "attribute '%s' refers to a function attribute, which kwcc does not support",
                      k->name);
@@ -293,7 +331,18 @@ static int decode_attrs(KwGraph *g, KwNode *n, const Onnx__NodeProto *np)
             if (k->tensor < 0)
                 bad = 1;
             break;
-        default: k->type = KW_AT_OTHER; break;
+        case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED:
+            kw_error(g->diag, n, "attribute '%s' has no value (its type is UNDEFINED and no value field is set)",
+                     k->name);
+            bad = 1;
+            continue;
+        default: /* no op kwcc implements takes a graph, sparse tensor, type or list of those */
+            kw_error(g->diag, n,
+                     "attribute '%s' is of type %s (%d); kwcc reads int, float, string, ints, floats and tensor "
+                     "attributes",
+                     k->name, attr_type_name(type), type);
+            bad = 1;
+            continue;
         }
     }
     return bad ? -1 : 0;
@@ -350,7 +399,7 @@ static int load_graph_inputs(KwGraph *g, const Onnx__GraphProto *gp, NameMap *na
             continue; /* an initializer listed as input (IR < 4): it stays a constant */
         const Onnx__TypeProto *tp = vi->type;
         if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
-            return kw_error(g->diag, NULL, "graph input '%s' is not a tensor", name);
+            return kw_error(g->diag, NULL, "graph input '%s' is not a tensor; kwcc models take float32 tensors", name);
         const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
         if (!tt->has_elem_type || tt->elem_type != ONNX_FLOAT)
             return kw_error(g->diag, NULL, "graph input '%s' has ONNX element type %d; kwcc models take float32 (1)",
@@ -364,13 +413,16 @@ static int load_graph_inputs(KwGraph *g, const Onnx__GraphProto *gp, NameMap *na
                             KW_MAX_RANK);
         for (size_t k = 0; k < nd; k++) {
             const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[k];
-            if (d->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
+            if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM)
                 return kw_error(g->diag, NULL,
                                 "graph input '%s' dimension %zu is symbolic ('%s'); kwcc compiles static shapes "
                                 "only: export with fixed input sizes",
-                                name, k, d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
-                                             ? nz(d->dim_param)
-                                             : "");
+                                name, k, nz(d->dim_param));
+            if (d->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
+                return kw_error(g->diag, NULL,
+                                "graph input '%s' dimension %zu has no value (unknown size); kwcc compiles static "
+                                "shapes only: export with fixed input sizes",
+                                name, k);
             dims[k] = d->dim_value;
         }
         int id = kw_value_new(g, name);
@@ -384,6 +436,21 @@ static int load_graph_inputs(KwGraph *g, const Onnx__GraphProto *gp, NameMap *na
         return kw_error(g->diag, NULL, "the graph has no input; kwcc needs at least one float32 input");
     return 0;
 }
+
+/* A node that could not be loaded still defines its output names (as values without a
+ * producer), so that its consumers do not report them as missing: one error per fault. */
+static void define_outputs(KwGraph *g, const Onnx__NodeProto *np, NameMap *names)
+{
+    for (size_t k = 0; k < np->n_output; k++) {
+        const char *on = np->output[k];
+        if (on[0] && map_get(names, on) < 0) {
+            int v = kw_value_new(g, on);
+            map_put(g->arena, names, g->v[v].name, v);
+        }
+    }
+}
+
+static const char *plural_s(int n) { return n == 1 ? "" : "s"; }
 
 static int load_nodes(KwGraph *g, const Onnx__GraphProto *gp, NameMap *names)
 {
@@ -402,14 +469,12 @@ static int load_nodes(KwGraph *g, const Onnx__GraphProto *gp, NameMap *names)
         if (dom[0] && strcmp(dom, "ai.onnx") != 0) {
             kw_error(g->diag, &tmp, "operator domain '%s' is not supported; kwcc implements the default ONNX domain",
                      dom);
-            bad = 1;
-            continue;
+            goto failed;
         }
         KwOp op = find_op(op_type);
         if (op == KW_OP_COUNT) {
             kw_error(g->diag, &tmp, "unsupported op '%s' (opset %d)", op_type, g->opset);
-            bad = 1;
-            continue;
+            goto failed;
         }
         const KwOpInfo *info = &kw_op_info[op];
         int nin = (int)np->n_input, nout = (int)np->n_output;
@@ -420,35 +485,46 @@ static int load_nodes(KwGraph *g, const Onnx__GraphProto *gp, NameMap *names)
             nout--;
         if (nin < info->in_min || (info->in_max >= 0 && nin > info->in_max)) {
             if (info->in_max < 0)
-                kw_error(g->diag, &tmp, "has %d inputs, expected at least %d", nin, info->in_min);
+                kw_error(g->diag, &tmp, "has %d input%s, expected at least %d", nin, plural_s(nin), info->in_min);
             else if (info->in_min == info->in_max)
-                kw_error(g->diag, &tmp, "has %d inputs, expected %d", nin, info->in_min);
+                kw_error(g->diag, &tmp, "has %d input%s, expected %d", nin, plural_s(nin), info->in_min);
             else
-                kw_error(g->diag, &tmp, "has %d inputs, expected %d to %d", nin, info->in_min, info->in_max);
-            bad = 1;
-            continue;
+                kw_error(g->diag, &tmp, "has %d input%s, expected %d to %d", nin, plural_s(nin), info->in_min,
+                         info->in_max);
+            goto failed;
         }
         if (nout < info->out_min || (info->out_max >= 0 && nout > info->out_max)) {
-            kw_error(g->diag, &tmp, "has %d outputs, expected %d to %d", nout, info->out_min,
-                     info->out_max < 0 ? 1 << 20 : info->out_max);
-            bad = 1;
-            continue;
+            if (info->out_max < 0)
+                kw_error(g->diag, &tmp, "has %d output%s, expected at least %d", nout, plural_s(nout),
+                         info->out_min);
+            else if (info->out_min == info->out_max)
+                kw_error(g->diag, &tmp, "has %d output%s, expected %d", nout, plural_s(nout), info->out_min);
+            else
+                kw_error(g->diag, &tmp, "has %d output%s, expected %d to %d", nout, plural_s(nout), info->out_min,
+                         info->out_max);
+            goto failed;
+        }
+        int empty = -1; /* an input left out ("") where the op requires one */
+        for (int k = 0; k < info->in_min && empty < 0; k++)
+            if (!np->input[k][0])
+                empty = k;
+        if (empty >= 0) {
+            kw_error(g->diag, &tmp, "input %d is empty (\"\"); expected a value: %s needs its first %d input%s",
+                     empty, op_type, info->in_min, plural_s(info->in_min));
+            goto failed;
         }
         int id = kw_node_new(g, op, tmp.name, nin, nout);
         KwNode *n = &g->n[id];
         n->op_type = kw_strdup(g->arena, op_type);
         if (decode_attrs(g, n, np) < 0) {
-            bad = 1;
             n->dead = 1;
-            continue;
+            goto failed;
         }
         if (op == KW_OP_Constant) {
             int c = lower_constant(g, n, nz(np->output[0]));
             n->dead = 1;
-            if (c < 0) {
-                bad = 1;
-                continue;
-            }
+            if (c < 0)
+                goto failed;
             if (map_get(names, g->v[c].name) >= 0) {
                 kw_error(g->diag, n, "output '%s' is already defined elsewhere in the graph", g->v[c].name);
                 bad = 1;
@@ -472,6 +548,10 @@ static int load_nodes(KwGraph *g, const Onnx__GraphProto *gp, NameMap *names)
             n->out[k] = v;
             map_put(g->arena, names, g->v[v].name, v);
         }
+        continue;
+    failed:
+        bad = 1;
+        define_outputs(g, np, names);
     }
     /* Second pass: resolve inputs. */
     for (size_t i = 0; i < gp->n_node; i++) {
@@ -507,7 +587,7 @@ int kw_onnx_load(KwGraph *g, const void *buf, size_t len)
                         "not a valid ONNX model: the protobuf message could not be parsed (truncated or not an "
                         "ONNX file?)");
     if (!m->graph)
-        return kw_error(g->diag, NULL, "the model has no graph");
+        return kw_error(g->diag, NULL, "the model has no graph; expected an ONNX ModelProto with a graph");
     KW_TRY(opset_of(g, m));
     g->producer = kw_fmt(g->arena, "%s %s", nz(m->producer_name), nz(m->producer_version));
     g->ir_version = m->has_ir_version ? m->ir_version : 0;
@@ -541,7 +621,7 @@ int kw_onnx_load(KwGraph *g, const void *buf, size_t len)
     KW_TRY(load_nodes(g, gp, &names));
 
     if (gp->n_output == 0)
-        return kw_error(g->diag, NULL, "the graph has no output");
+        return kw_error(g->diag, NULL, "the graph has no output; expected at least one");
     g->outputs = KW_NEWN(g->arena, int, gp->n_output);
     for (size_t i = 0; i < gp->n_output; i++) {
         const char *name = nz(gp->output[i]->name);

@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""kwcc benchmark: kwcc-generated C against onnxruntime and PyTorch, measured in one run.
+
+Run through bench/run.sh (which builds kwcc and prepares the venv). For every model: kwcc
+compiles it for each vector target the machine runs (and, for the small models, the portable
+target), gcc -O3 builds it (-march=native for avx512; -mavx2 -mfma only for avx2, so no AVX-512
+code can sneak in), and the program's --repeat median is taken; onnxruntime (PyPI, one intra-op
+thread, sequential, default graph optimisations) and PyTorch (one thread) are timed in this
+process on the same model with the same number of runs. Every ratio compares numbers of this
+one run. GFLOP/s counts 2 x (conv/fc MACs + KernelWarehouse assembly MACs) from `kwcc inspect`;
+the peak is bench/peak.c's, measured here. Outputs are checked against the reference (official
+fixtures) or against onnxruntime.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+OFFICIAL = os.path.join(ROOT, "..", "shared", "fixtures", "official")
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def cpu_name():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def peak(out):
+    exe = os.path.join(out, "peak")
+    sh(["gcc", "-O2", "-march=native", os.path.join(HERE, "peak.c"), "-o", exe])
+    res = {}
+    for line in sh([exe]).splitlines():
+        k, v = line.split()
+        res[k] = float(v)
+    return res
+
+
+def host_targets():
+    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    t = []
+    if " avx512f" in flags:
+        t.append("avx512")
+    if " avx2" in flags and " fma" in flags:
+        t.append("avx2")
+    return t
+
+
+def inspect_macs(kwcc, model):
+    j = json.loads(sh([kwcc, "inspect", "--json", model]))
+    tot = j["totals"]
+    return tot["macs_conv"], tot["macs_assembly"], j
+
+
+def kwcc_time(kwcc, model, target, out, name, inp, repeat, profile=False):
+    c = os.path.join(out, "%s_%s.c" % (name, target))
+    exe = c[:-2]
+    sh([kwcc, model, "-o", c, "--name", "m", "--target", target])
+    flags = {"avx512": ["-march=native"], "avx2": ["-mavx2", "-mfma"], "generic": ["-march=native"]}[target]
+    defs = ["-DKWCC_MAIN"] + (["-DKWCC_PROFILE"] if profile else [])
+    sh(["gcc", "-O3", *flags, *defs, "-I", out, c, "-o", exe, "-lm"])
+    outbin = exe + "_out.bin"
+    args = [exe, inp, outbin, "--repeat", str(repeat)] + (["--profile"] if profile else [])
+    text = sh(args)
+    med = float(re.search(r"median ([0-9.]+) us", text).group(1)) / 1000.0
+    return med, np.fromfile(outbin, dtype="<f4"), text
+
+
+def ort_time(model, x, repeat):
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    s = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+    i = s.get_inputs()[0]
+    feed = {i.name: x.reshape(i.shape)}
+    y = s.run(None, feed)[0]
+    for _ in range(2):
+        s.run(None, feed)
+    ts = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        s.run(None, feed)
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts) * 1000.0, y.ravel(), ort.__version__
+
+
+def torch_time(name, x, repeat):
+    try:
+        import torch
+        import gen_bench_models
+    except Exception:
+        return None
+    net = gen_bench_models.build(name.replace("resnet18_kw1x_224", "resnet18_kw1x_224_twin")
+                                 if name == "resnet18_kw1x_224" else name)
+    if net is None:
+        return None
+    torch.set_num_threads(1)
+    t = torch.from_numpy(x.copy()).reshape(1, 3, 224, 224) if x.size == 3 * 224 * 224 else None
+    if t is None:
+        return None
+    with torch.no_grad():
+        for _ in range(2):
+            net(t)
+        ts = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            net(t)
+            ts.append(time.perf_counter() - t0)
+    return statistics.median(ts) * 1000.0
+
+
+def models(out, only):
+    found = []
+    for name, res in [("resnet18_kw1x_224", 224), ("resnet18_kw1d4x_64", 64), ("mobilenetv2_050_kw1x_64", 64),
+                      ("mobilenetv2_050_kw1d2x_64", 64), ("mobilenetv2_050_baseline_64", 64)]:
+        p = os.path.join(OFFICIAL, name + ".onnx")
+        if os.path.exists(p):
+            found.append((name, p, os.path.join(OFFICIAL, name + "_input.bin"),
+                          os.path.join(OFFICIAL, name + "_output.bin"), "official"))
+    gen = os.path.join(out, "models")
+    for name in ["resnet18_baseline_224", "mobilenetv2_100_baseline_224", "resnet18_kw1x_224_twin"]:
+        p = os.path.join(gen, name + ".onnx")
+        if os.path.exists(p):
+            if name == "resnet18_kw1x_224_twin" and any(f[0] == "resnet18_kw1x_224" for f in found):
+                continue
+            inp = os.path.join(gen, name + "_input.bin")
+            np.random.default_rng(7).standard_normal((1, 3, 224, 224), dtype=np.float32).tofile(inp)
+            found.append((name, p, inp, None, "generated"))
+    if only:
+        found = [f for f in found if f[0] in only]
+    return found
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kwcc", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions")
+    ap.add_argument("--models", default="")
+    a = ap.parse_args()
+    only = set(filter(None, a.models.split(",")))
+    pk = peak(a.out)
+    targets = host_targets()
+    print("machine: %s, %d logical CPUs; one thread everywhere" % (cpu_name(), os.cpu_count()))
+    print("FMA peak (bench/peak.c): " + ", ".join("%s %.0f GFLOP/s" % kv for kv in pk.items()))
+    rows, layer_rows = [], []
+    ortv = "?"
+    for name, model, inp, ref, kind in models(a.out, only):
+        x = np.fromfile(inp, dtype="<f4")
+        big = x.size > 100000
+        rep = (9 if a.quick else 25) if big else (30 if a.quick else 200)
+        conv, asm, insp = inspect_macs(a.kwcc, model)
+        flop = 2.0 * (conv + asm)
+        row = {"model": name, "kind": kind, "gmac": (conv + asm) / 1e9}
+        o_ms, o_y, ortv = ort_time(model, x, rep)
+        row["ort"] = o_ms
+        refy = np.fromfile(ref, dtype="<f4") if ref else o_y
+        for t in targets + ([] if big else ["generic"]):
+            ms, y, _ = kwcc_time(a.kwcc, model, t, a.out, name, inp, rep)
+            err = float(np.abs(y - refy).max() / max(np.abs(refy).max(), 1e-30))
+            row[t] = ms
+            row[t + "_err"] = err
+        tt = torch_time(name, x, rep) if big else None
+        row["torch"] = tt
+        best = min(row[t] for t in targets) if targets else None
+        row["gflops"] = flop / (best * 1e-3) / 1e9 if best else None
+        row["peak"] = pk.get(targets[0]) if targets else None
+        rows.append(row)
+        print("%-30s kwcc %s | ort %.2f ms%s" % (name, ", ".join("%s %.2f ms (rel err %.1e)" % (t, row[t], row[t + "_err"])
+                                                                    for t in targets + ([] if big else ["generic"])),
+                                               o_ms, (" | torch %.2f ms" % tt) if tt else ""))
+        sys.stdout.flush()
+        if name.startswith("resnet18_kw1x_224") and targets:
+            _, _, text = kwcc_time(a.kwcc, model, targets[0], a.out, name + "_prof", inp, 9 if a.quick else 25,
+                                   profile=True)
+            prof = {}
+            for line in text.splitlines():
+                m = re.match(r"profile +([0-9.]+) us  (.*) \((\w+)\)$", line)
+                if m:
+                    prof[m.group(2)] = float(m.group(1))
+            for L in insp["layers"]:
+                if L["kind"] == "KW conv" and L["macs_conv"] >= 100e6 and L["name"] in prof:
+                    us = prof[L["name"]]
+                    g = 2.0 * (L["macs_conv"] + L["macs_assembly"]) / (us * 1e-6) / 1e9
+                    layer_rows.append((L["name"], L["macs_conv"] / 1e6, L["macs_assembly"] / 1e6, us / 1000.0, g,
+                                       100.0 * g / pk[targets[0]]))
+    # the table
+    lines = []
+    hdr = "| model | GMAC | " + " | ".join("kwcc %s ms" % t for t in targets) + \
+          " | onnxruntime ms | PyTorch ms | ORT / kwcc | " + " | ".join("ORT / kwcc-%s" % t for t in targets[1:]) + \
+          (" | " if len(targets) > 1 else "") + "PyTorch / kwcc | GFLOP/s | % of peak |"
+    lines.append(hdr)
+    lines.append("|" + "---|" * (hdr.count("|") - 1))
+    for r in rows:
+        t0 = targets[0] if targets else None
+        cells = ["%s" % r["model"], "%.2f" % r["gmac"]] + ["%.2f" % r[t] for t in targets]
+        cells += ["%.2f" % r["ort"], "%.1f" % r["torch"] if r["torch"] else "-"]
+        cells += ["%.2fx" % (r["ort"] / r[t0]) if t0 else "-"]
+        cells += ["%.2fx" % (r["ort"] / r[t]) for t in targets[1:]]
+        cells += ["%.2fx" % (r["torch"] / r[t0]) if r["torch"] and t0 else "-"]
+        cells += ["%.0f" % r["gflops"] if r["gflops"] else "-", "%.0f%%" % (100 * r["gflops"] / r["peak"]) if r["gflops"] else "-"]
+        lines.append("| " + " | ".join(cells) + " |")
+    table = "\n".join(lines)
+    print()
+    print(table)
+    ltable = ""
+    if layer_rows:
+        ll = ["| layer (resnet18_kw1x_224, %s) | conv MMAC | assembly MMAC | ms | GFLOP/s | %% of peak |" % targets[0],
+              "|---|---|---|---|---|---|"]
+        for r in layer_rows:
+            ll.append("| %s | %.1f | %.1f | %.2f | %.0f | %.0f%% |" % r)
+        ltable = "\n".join(ll)
+        print()
+        print(ltable)
+    with open(os.path.join(a.out, "results.md"), "w") as f:
+        f.write("Machine: %s, one thread. FMA peak: %s. onnxruntime %s. Medians.\n\n" % (
+            cpu_name(), ", ".join("%s %.0f GFLOP/s" % kv for kv in pk.items()), ortv))
+        f.write(table + "\n\n" + ltable + "\n")
+    print("\nwritten to %s" % os.path.join(a.out, "results.md"))
+
+
+if __name__ == "__main__":
+    main()
