@@ -203,6 +203,26 @@ static void put_arg(Gen *gen, const KwNode *n, const KwArg *a)
 
 /* ---------------------------------------------------------------- prelude */
 
+/* Whether kw_unary calls into libm for this op (kw_rt_ref.c: the cases inside
+ * #ifndef KW_RT_NO_LIBM). */
+static int unary_needs_libm(const KwUnaryP *u)
+{
+    switch (u->op) {
+    case KW_UN_POWC: return u->a != 2.0f;
+    case KW_UN_SQRT:
+    case KW_UN_ERF:
+    case KW_UN_SIGMOID:
+    case KW_UN_EXP:
+    case KW_UN_LOG:
+    case KW_UN_TANH:
+    case KW_UN_FLOOR:
+    case KW_UN_CEIL:
+    case KW_UN_GELU:
+    case KW_UN_TRUNC: return 1;
+    default: return 0;
+    }
+}
+
 static void collect_usage(Gen *gen)
 {
     KwGraph *g = gen->g;
@@ -215,10 +235,7 @@ static void collect_usage(Gen *gen)
             gen->used[c->k] = 1;
             switch (c->k) {
             case KW_K_UNARY:
-                if (c->p.un.op >= KW_UN_SQRT && c->p.un.op <= KW_UN_TRUNC && c->p.un.op != KW_UN_ABS &&
-                    c->p.un.op != KW_UN_NEG && c->p.un.op != KW_UN_RECIP && c->p.un.op != KW_UN_LEAKY &&
-                    c->p.un.op != KW_UN_HSIGMOID && c->p.un.op != KW_UN_HSWISH &&
-                    !(c->p.un.op == KW_UN_POWC && c->p.un.a == 2.0f))
+                if (unary_needs_libm(&c->p.un))
                     gen->need_libm = 1;
                 if (isinf(c->p.un.a) || isinf(c->p.un.b) || isnan(c->p.un.a) || isnan(c->p.un.b))
                     gen->need_math_h = 1;

@@ -570,9 +570,12 @@ static int unary_op(KwGraph *g, KwNode *n, KwUnaryP *p)
     switch (n->op) {
     case KW_OP_Relu: p->op = KW_UN_RELU; break;
     case KW_OP_Clip: {
-        p->op = KW_UN_CLIP;
-        p->a = n->n_in > 1 && n->in[1] >= 0 ? kw_const_scalar(g, n->in[1]) : -INFINITY;
-        p->b = n->n_in > 2 && n->in[2] >= 0 ? kw_const_scalar(g, n->in[2]) : INFINITY;
+        /* a missing bound is no bound (never an infinite constant in the C: tcc cannot fold
+         * arithmetic on one) */
+        int lo = n->n_in > 1 && n->in[1] >= 0, hi = n->n_in > 2 && n->in[2] >= 0;
+        p->a = lo ? kw_const_scalar(g, n->in[1]) : 0.0f;
+        p->b = hi ? kw_const_scalar(g, n->in[2]) : 0.0f;
+        p->op = lo && hi ? KW_UN_CLIP : lo ? KW_UN_MAXC : hi ? KW_UN_MINC : KW_UN_COPY;
         break;
     }
     case KW_OP_LeakyRelu:

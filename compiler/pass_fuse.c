@@ -121,6 +121,8 @@ static void fuse_activation(KwGraph *g, KwNode *n)
                     return;
                 *(i == 1 ? &lo : &hi) = kw_const_scalar(g, n->in[i]);
             }
+        if (!isfinite(lo) || !isfinite(hi))
+            return; /* one-sided Clips stay standalone (no infinite constants in the C) */
         p->epi.act = KW_ACT_CLIP;
         p->epi.lo = lo;
         p->epi.hi = hi;

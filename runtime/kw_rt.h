@@ -39,7 +39,9 @@ enum {
     KW_UN_HSIGMOID, /* max(0, min(1, a*x + b)) */
     KW_UN_HSWISH, /* x * max(0, min(1, x/6 + 1/2)) */
     KW_UN_GELU, /* 0.5 x (1 + erf(x / sqrt 2)) */
-    KW_UN_TRUNC /* round toward zero (a float -> integer -> float cast) */
+    KW_UN_TRUNC, /* round toward zero (a float -> integer -> float cast) */
+    KW_UN_MAXC,  /* max(x, a): a Clip with only a lower bound */
+    KW_UN_MINC   /* min(x, b): a Clip with only an upper bound */
 };
 
 /* ---- elementwise binary ops (kw_binary) ---- */

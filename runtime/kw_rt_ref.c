@@ -34,6 +34,8 @@ KW_RT_FN void kw_unary(const KwUnaryP *p, const float *x, float *y)
     case KW_UN_CLIP:
         for (i = 0; i < n; i++) y[i] = x[i] < a ? a : (x[i] > b ? b : x[i]);
         break;
+    case KW_UN_MAXC: for (i = 0; i < n; i++) y[i] = x[i] < a ? a : x[i]; break;
+    case KW_UN_MINC: for (i = 0; i < n; i++) y[i] = x[i] > b ? b : x[i]; break;
     case KW_UN_ABS: for (i = 0; i < n; i++) y[i] = x[i] < 0.0f ? -x[i] : x[i]; break;
     case KW_UN_NEG: for (i = 0; i < n; i++) y[i] = -x[i]; break;
     case KW_UN_RECIP: for (i = 0; i < n; i++) y[i] = 1.0f / x[i]; break;
