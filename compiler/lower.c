@@ -307,8 +307,10 @@ static void simd_choose(KwGraph *g, KwConvFP *p, int co)
 {
     int RB = simd_rb(g->lower_target), P = simd_bp(g->lower_target);
     double pix = (double)p->OH * p->OW;
-    double cost_a = 1.25 * (double)p->Qpad / pix * (double)((p->Og + 7) / 8 * 8) / p->Og;
-    double cost_b = (double)((p->OW + P - 1) / P * P) / p->OW * (double)((p->Og + RB - 1) / RB * RB) / p->Og;
+    double k = (double)p->Cg * p->taps; /* multiply-adds per output: the epilogue's weight */
+    double cost_a = 1.25 * (double)p->Qpad / pix * (double)((p->Og + 7) / 8 * 8) / p->Og * (1.0 + 4.0 / k);
+    double cost_b = (double)((p->OW + P - 1) / P * P) / p->OW * (double)((p->Og + RB - 1) / RB * RB) / p->Og *
+                    (1.0 + 40.0 / k); /* B's epilogue is scalar: it matters for small C*taps */
     int b_ok = co < 0 || (co % RB == 0 && p->Og % RB == 0);
     int a_ok = co < 0 || (co % 8 == 0 && p->Og % 8 == 0);
     p->rb = (b_ok && (cost_b <= cost_a || !a_ok)) ? RB : a_ok ? 8 : 0;
@@ -446,7 +448,8 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
         kp->Gi = k->Gi;
         kp->whole = cks > 1;
         int64_t conv_off = w_off; /* the conv's scratch replaces the dense kernel */
-        n->scratch_bytes = conv_off + (simd_scratch_floats(&fp, 0) + (int64_t)fp.taps * fp.Cg * fp.rb) * 4;
+        n->scratch_bytes = conv_off + (simd_scratch_floats(&fp, 0) +
+                                       (fp.rb == 8 ? 1 : 2) * (int64_t)fp.taps * fp.Cg * fp.rb) * 4;
         arg_value(kc, n->in[0], 0);
         arg_scratch(kc, a_off);
         arg_value(kc, warehouse_layout(g, k, fp.rb == 8 ? WH_SIMD : WH_SIMD_B), 0);

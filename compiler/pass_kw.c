@@ -248,7 +248,7 @@ static int match_normalisation(Ctx *cx, KwKwInfo *k, int A, int *Z_out)
             if (dz->rank != 2 || dz->d[0] != m || dz->d[1] != P)
                 FAIL("the normalised logits are not [m, n+1]");
             KwNode *den = def_through(cx, div->in[1], KW_OP_Add);
-            float eps;
+            float eps = 0.0f;
             int sum = -1;
             if (!den)
                 FAIL("no epsilon Add in the L1 denominator");

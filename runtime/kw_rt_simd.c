@@ -75,6 +75,7 @@ typedef float32x4_t kw_vf;
 #error "kw_rt_simd.c needs KW_SIMD_AVX512, KW_SIMD_AVX2 or KW_SIMD_NEON"
 #endif
 #define KW_TILE (KW_VL * KW_NV) /* pixels per micro-tile */
+#define KW_L2_BLOCK (700 * 1024) /* largest kernel block kw_kwconv_simd double-buffers */
 
 /* Variant B (small images): output channels in the vector lanes, KW_B_P pixels of one output
  * row broadcast, weights packed [O/KW_B_RB][C/g][taps][KW_B_RB]. */
@@ -299,12 +300,18 @@ KW_RT_LOCAL void kw__conv_block(const KwConvFP *p, const float *wblk, const floa
  * [KW_B_RB]) over the whole image, KW_B_P pixels of an output row at a time, epilogue fused.
  * The last tile of a row computes (and drops) up to KW_B_P - 1 pixels past its end: planes
  * and workspace buffers have that much slack. */
-KW_RT_LOCAL void kw__conv_block_b(const KwConvFP *p, const float *w, const float *planes, const long *shift,
-                                  int o0, const float *scale, const float *bias, const float *res, float *y)
+KW_RT_LOCAL void kw__conv_rows_b(const KwConvFP *p, const float *w, const float *planes, const long *shift,
+                                 int o0, const float *scale, const float *bias, const float *res, float *y,
+                                 int oh0, int oh1, const char *pf, long pf_lines)
 {
     int oh, ow0, c, t, v, q, r;
     long npix = (long)p->OH * p->OW;
-    for (oh = 0; oh < p->OH; oh++)
+    /* pf: pf_lines cache lines the caller will read next (the warehouse for the next kernel
+     * block), fetched a few per input channel so the transfer overlaps the FMAs */
+    long per_c = pf_lines > 0 ? (pf_lines + (long)p->Cg * (oh1 - oh0) * ((p->OW + KW_B_P - 1) / KW_B_P) - 1) /
+                                    ((long)p->Cg * (oh1 - oh0) * ((p->OW + KW_B_P - 1) / KW_B_P))
+                              : 0;
+    for (oh = oh0; oh < oh1; oh++)
         for (ow0 = 0; ow0 < p->OW; ow0 += KW_B_P) {
             int np = p->OW - ow0 < KW_B_P ? p->OW - ow0 : KW_B_P;
             kw_vf acc[KW_B_P][KW_B_NV];
@@ -315,6 +322,9 @@ KW_RT_LOCAL void kw__conv_block_b(const KwConvFP *p, const float *w, const float
             for (c = 0; c < p->Cg; c++) {
                 const float *xc = planes + (long)c * p->plane + (long)oh * p->Wq + ow0;
                 const float *wc = w + (long)c * p->taps * KW_B_RB;
+                long l;
+                for (l = 0; l < per_c && pf_lines > 0; l++, pf_lines--, pf += 64)
+                    __builtin_prefetch(pf, 0, 2);
                 for (t = 0; t < p->taps; t++) {
                     const float *xs = xc + shift[t];
                     kw_vf wv[KW_B_NV];
@@ -346,6 +356,12 @@ KW_RT_LOCAL void kw__conv_block_b(const KwConvFP *p, const float *w, const float
                 }
             }
         }
+}
+
+KW_RT_LOCAL void kw__conv_block_b(const KwConvFP *p, const float *w, const float *planes, const long *shift,
+                                  int o0, const float *scale, const float *bias, const float *res, float *y)
+{
+    kw__conv_rows_b(p, w, planes, shift, o0, scale, bias, res, y, 0, p->OH, 0, 0);
 }
 
 /* The phase planes of one group, or the input itself when it is already in their layout
@@ -529,16 +545,16 @@ KW_RT_LOCAL void kw__kw_assemble_block(const KwKwConvP *k, const float *A, const
  * W[c][t][r] = sum_k A[j][k] E[a_hi][kc][b][k][r], the warehouse laid out
  * [co/KW_B_RB][ck][ci][n][KW_B_RB] (kwcc); j and kc as in kw__kw_assemble_block. */
 #define KW_ASMB_R 6
-KW_RT_LOCAL void kw__kw_assemble_block_b(const KwKwConvP *k, const float *A, const float *E, int o0, float *wblk)
+KW_RT_LOCAL void kw__kw_assemble_block_b(const KwKwConvP *k, const float *A, const float *E, int o0, float *wblk,
+                                         int c0, int c1)
 {
-    int go = o0 / k->co, a_hi = (o0 % k->co) / KW_B_RB, gi, t, nr, b, kk, r, v;
+    int go = o0 / k->co, a_hi = (o0 % k->co) / KW_B_RB, gi, t, nr, b, kk, r, v, cc;
     int taps = k->conv.taps, ckn = k->whole ? taps : 1, n = k->n;
     long cs = (long)n * KW_B_RB;                 /* one channel's stream */
     long kcs = (long)k->ci * cs;                 /* one kc's slice */
     const float *Eb = E + (long)a_hi * ckn * kcs;
-    for (gi = 0; gi < k->Gi; gi++)
-        for (b = 0; b < k->ci; b++) /* channel outer: its stream stays in L1 for every tap group */
-            for (t = 0; t < taps; t += nr) {
+    for (cc = c0; cc < c1; cc++) /* channels [c0, c1) of the group: gi * ci + b */
+        for (gi = cc / k->ci, b = cc % k->ci, t = 0; t < taps; t += nr) {
                 int arow[KW_ASMB_R];
                 long eoff[KW_ASMB_R];
                 kw_vf acc[KW_ASMB_R][KW_B_NV];
@@ -575,7 +591,7 @@ KW_RT_LOCAL void kw__kw_assemble_block_b(const KwKwConvP *k, const float *A, con
                 for (r = 0; r < nr; r++)
                     for (v = 0; v < KW_B_NV; v++)
                         KW_VSTORE(dst + (long)r * KW_B_RB + v * KW_VL, acc[r][v]);
-            }
+        }
 }
 
 /* A lifted KernelWarehouse conv: attention A [m][n] is given; per block of 8 output channels
@@ -587,7 +603,7 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
     KwConvFP p = k->conv;
     long shift[64];
     float *planes = scratch, *out = planes + (p.direct ? 0 : (long)p.sh * p.sw * p.Cg * p.plane);
-    float *wblk = out + (p.rb == 8 ? 8L * p.Qpad : 0);
+    float *wblk = out + (p.rb == 8 ? 8L * p.Qpad : 0); /* variant B: two blocks (double buffer) */
     int g, ob, nob = (p.Og + p.rb - 1) / p.rb;
     kw__shifts(&p, shift);
     for (g = 0; g < p.G; g++) {
@@ -599,8 +615,35 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
                 kw__kw_assemble_block(k, A, E, g * p.Og + ob * 8, wblk);
                 kw__conv_block(&p, wblk, pl, shift, out, ob * 8, scale, bias, res, y);
             } else {
-                kw__kw_assemble_block_b(k, A, E, g * p.Og + ob * p.rb, wblk);
-                kw__conv_block_b(&p, wblk, pl, shift, ob * p.rb, scale, bias, res, y);
+                /* double-buffered: while block ob convolves row by row, block ob + 1 is
+                 * assembled a slice of channels per row, its warehouse stream prefetched
+                 * during the row before */
+                int nb = ob + 1 < nob ? ob + 1 : -1, oh;
+                long blk = (long)p.taps * p.Cg * p.rb;
+                float *cur = wblk + (ob & 1) * blk, *nxt = wblk + ((ob + 1) & 1) * blk;
+                long cs = (long)k->n * KW_B_RB;
+                if (blk * 4 > KW_L2_BLOCK) { /* two blocks would not stay in L2: one at a time */
+                    kw__kw_assemble_block_b(k, A, E, g * p.Og + ob * p.rb, wblk, 0, p.Cg);
+                    kw__conv_block_b(&p, wblk, pl, shift, ob * p.rb, scale, bias, res, y);
+                    continue;
+                }
+                if (ob == 0)
+                    kw__kw_assemble_block_b(k, A, E, g * p.Og, cur, 0, p.Cg);
+                for (oh = 0; oh < p.OH; oh++) {
+                    int c0 = (int)((long)p.Cg * oh / p.OH), c1 = (int)((long)p.Cg * (oh + 1) / p.OH);
+                    const char *pf = 0;
+                    long lines = 0;
+                    if (nb >= 0 && !k->whole) {
+                        int o1 = g * p.Og + nb * p.rb, b0 = c0 % k->ci, cnt = c1 - c0;
+                        if (cnt > k->ci - b0)
+                            cnt = k->ci - b0;
+                        pf = (const char *)(E + (long)((o1 % k->co) / KW_B_RB) * k->ci * cs + (long)b0 * cs);
+                        lines = (long)cnt * cs * 4 / 64;
+                    }
+                    kw__conv_rows_b(&p, cur, pl, shift, ob * p.rb, scale, bias, res, y, oh, oh + 1, pf, lines);
+                    if (nb >= 0)
+                        kw__kw_assemble_block_b(k, A, E, g * p.Og + nb * p.rb, nxt, c0, c1);
+                }
             }
         }
     }
