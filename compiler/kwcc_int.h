@@ -78,7 +78,7 @@ typedef enum KwOp {
     KW_OP_COUNT
 } KwOp;
 
-enum { KW_OPF_UNARY = 1, KW_OPF_BINARY = 2, KW_OPF_VIEW = 4 };
+enum { KW_OPF_UNARY = 1, KW_OPF_BINARY = 2, KW_OPF_VIEW = 4, KW_OPF_REDUCE = 8 };
 
 typedef struct KwOpInfo {
     const char *name, *onnx;

@@ -1190,14 +1190,7 @@ int kw_lower(KwGraph *g, KwNode *n)
     case KW_OP_MaxPool:
     case KW_OP_AveragePool: return lower_pool(g, n);
     case KW_OP_GlobalAveragePool:
-    case KW_OP_GlobalMaxPool:
-    case KW_OP_ReduceMean:
-    case KW_OP_ReduceSum:
-    case KW_OP_ReduceMax:
-    case KW_OP_ReduceMin:
-    case KW_OP_ReduceProd:
-    case KW_OP_ReduceSumSquare:
-    case KW_OP_ReduceL1: return lower_reduce(g, n);
+    case KW_OP_GlobalMaxPool: return lower_reduce(g, n);
     case KW_OP_Gemm: return lower_gemm(g, n);
     case KW_OP_MatMul: return lower_matmul(g, n);
     case KW_OP_Transpose: return lower_transpose(g, n);
@@ -1226,6 +1219,8 @@ int kw_lower(KwGraph *g, KwNode *n)
     case KW_OP_Range:
     case KW_OP_Constant: return ERR("must be computable at compile time, but its inputs are not constant");
     default:
+        if (kw_op_info[n->op].flags & KW_OPF_REDUCE)
+            return lower_reduce(g, n);
         if (kw_op_info[n->op].flags & KW_OPF_UNARY)
             return lower_unary(g, n);
         if (kw_op_info[n->op].flags & KW_OPF_BINARY)

@@ -210,7 +210,7 @@ int kw_fold_node(KwGraph *g, KwNode *n)
     KwValue *y0 = kw_out(g, n, 0);
     int done = fold_special(g, n, y0);
     if (done == 0 && y0->dt == KW_I64 && !(kw_op_info[n->op].flags & KW_OPF_VIEW)) {
-        if (n->op >= KW_OP_ReduceMean && n->op <= KW_OP_ReduceL1)
+        if (kw_op_info[n->op].flags & KW_OPF_REDUCE)
             done = fold_reduce_i64(g, n, y0);
         else
             done = fold_i64(g, n, y0);

@@ -1029,13 +1029,6 @@ int kw_infer_node(KwGraph *g, KwNode *n)
     case KW_OP_AveragePool: return infer_pool(g, n);
     case KW_OP_GlobalAveragePool:
     case KW_OP_GlobalMaxPool: return infer_global_pool(g, n);
-    case KW_OP_ReduceMean:
-    case KW_OP_ReduceSum:
-    case KW_OP_ReduceMax:
-    case KW_OP_ReduceMin:
-    case KW_OP_ReduceProd:
-    case KW_OP_ReduceSumSquare:
-    case KW_OP_ReduceL1: return infer_reduce(g, n);
     case KW_OP_Gemm: return infer_gemm(g, n);
     case KW_OP_MatMul: return infer_matmul(g, n);
     case KW_OP_Flatten: return infer_flatten(g, n);
@@ -1058,6 +1051,8 @@ int kw_infer_node(KwGraph *g, KwNode *n)
     case KW_OP_Cast: return infer_cast(g, n);
     case KW_OP_Constant: return 0;
     default:
+        if (kw_op_info[n->op].flags & KW_OPF_REDUCE)
+            return infer_reduce(g, n);
         if (kw_op_info[n->op].flags & KW_OPF_UNARY)
             return infer_unary(g, n);
         if (kw_op_info[n->op].flags & KW_OPF_BINARY)
