@@ -144,6 +144,10 @@ typedef struct KwNode {
     int n_calls;
     int64_t scratch_bytes; /* lower.c: workspace the node needs while it runs */
     int64_t scratch_off;   /* mem_plan */
+    int64_t scratch_cap;   /* pass_memplan (--max-ram): 0 no limit, else the scratch kw_lower
+                            * should keep the node within (the fastest lowering that does, or
+                            * the smallest there is) */
+    int portable;          /* lower.c: lowered with the portable kernels on a vector target */
 } KwNode;
 
 /* Where a value's bytes live (filled by pass_memplan.c). */
@@ -180,6 +184,9 @@ typedef struct KwGraph {
     int64_t ir_version;
     /* pass_memplan.c */
     int64_t ws_bytes, weight_bytes;
+    int64_t ws_bound;          /* lower bound of the workspace for this node order (memplan) */
+    int ws_bound_node;         /* the node where the bound is reached */
+    int64_t code_bytes;        /* driver: estimate of the generated code's size (kw_code_estimate) */
     /* pass_kw.c: the KernelWarehouse inventory, for inspect and the generated banner */
     int n_warehouses;
     /* lower.c */
@@ -286,6 +293,7 @@ int kw_pass_dce(KwGraph *g);
 typedef enum KwKernel {
     KW_K_UNARY, KW_K_BINARY, KW_K_AFFINE, KW_K_CONV, KW_K_GEMM, KW_K_POOL, KW_K_REDUCE,
     KW_K_COPY, KW_K_GATHER, KW_K_SOFTMAX, KW_K_LAYERNORM, KW_K_ATTENTION, KW_K_ASSEMBLE,
+    KW_K_KWCONV, /* portable KernelWarehouse conv, assembled a block of channels at a time */
     /* vector targets (kw_rt_simd.c) */
     KW_K_CONV_SIMD, KW_K_DWCONV_SIMD, KW_K_KWCONV_SIMD, KW_K_MAXPOOL_SIMD,
     KW_K_COUNT
@@ -318,6 +326,7 @@ typedef struct KwCall {
         KwAsmP as;
         KwConvFP convf;
         KwKwConvP kwf;
+        KwKwConvBP kwb;
     } p;
     int nargs;
     KwArg args[KW_CALL_MAXARG]; /* in the kernel's pointer-parameter order, output last */

@@ -8,6 +8,7 @@
  * merged, which is what makes rank-8 Transposes of KernelWarehouse exports cheap. */
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kwcc_int.h"
@@ -16,7 +17,7 @@
 
 const char *const kw_kernel_name[KW_K_COUNT] = {
     "kw_unary", "kw_binary", "kw_affine",  "kw_conv",      "kw_gemm",      "kw_pool",     "kw_reduce",
-    "kw_copy",  "kw_gather", "kw_softmax", "kw_layernorm", "kw_attention", "kw_assemble",
+    "kw_copy",  "kw_gather", "kw_softmax", "kw_layernorm", "kw_attention", "kw_assemble", "kw_kwconv",
     "kw_conv_simd", "kw_dwconv_simd", "kw_kwconv_simd", "kw_maxpool_simd",
 };
 
@@ -314,6 +315,9 @@ static void simd_choose(KwGraph *g, KwConvFP *p, int co)
     int b_ok = co < 0 || (co % RB == 0 && p->Og % RB == 0);
     int a_ok = co < 0 || (co % 8 == 0 && p->Og % 8 == 0);
     p->rb = (b_ok && (cost_b <= cost_a || !a_ok)) ? RB : a_ok ? 8 : 0;
+    const char *force = getenv("KWCC_DEV_FORCE_RB"); /* development: measure one variant */
+    if (force && ((atoi(force) == 8 && a_ok) || (atoi(force) == RB && b_ok)))
+        p->rb = atoi(force);
 }
 
 /* Geometry of the vector direct conv (kw_rt_simd.c) from a conv/pool geometry; -1 when the
@@ -399,6 +403,28 @@ static int pack_weights(KwGraph *g, int w, const KwConvFP *p)
     return id;
 }
 
+/* Output channels per assembly block of a KernelWarehouse conv on the portable path: O (the
+ * whole kernel at once, the fastest) unless the node's scratch cap (n->scratch_cap, set by
+ * pass_memplan for --max-ram) is smaller than that needs; then the most channels that fit,
+ * at least one; with groups, a divisor or a multiple of O/G so no block straddles a group. */
+static int kwconv_block(const KwNode *n, const KwKwInfo *k, int64_t w_off, int64_t wso)
+{
+    int64_t cap = n->scratch_cap;
+    if (cap <= 0 || w_off + (int64_t)k->O * wso * 4 <= cap || k->O <= 1)
+        return k->O;
+    int64_t bo = (cap - w_off) / (wso * 4), Og = k->O / k->G;
+    if (bo < 1)
+        bo = 1;
+    if (bo >= k->O)
+        bo = k->O - 1;
+    if (k->G > 1 && bo >= Og)
+        bo = bo / Og * Og;
+    else if (k->G > 1)
+        while (Og % bo)
+            bo--;
+    return (int)bo;
+}
+
 static int lower_kwconv(KwGraph *g, KwNode *n)
 {
     const KwKwInfo *k = n->kw;
@@ -479,10 +505,14 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
             acc *= k->k[s];
         }
     }
+    /* --max-ram: when the whole kernel does not fit the node's scratch cap, the kernel is
+     * assembled and convolved a block of output channels at a time (kw_kwconv) */
+    int bo = depthwise ? k->O : kwconv_block(n, k, w_off, wso);
+    int blocked = bo < k->O;
     /* cell dims in the warehouse's physical order (pass_kw laid E out in this order):
      * co, then kernel-cell dims, then ci -- decreasing destination stride */
-    KwCall *as = add_call(g, n, KW_K_ASSEMBLE);
-    KwAsmP *ap = &as->p.as;
+    KwCall *as = add_call(g, n, blocked ? KW_K_KWCONV : KW_K_ASSEMBLE);
+    KwAsmP *ap = blocked ? &as->p.kwb.as : &as->p.as;
     ap->m = at.m;
     ap->n = at.n;
     ap->S = k->S;
@@ -503,18 +533,26 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
         acc *= cnt[l];
     }
     {
-        int64_t st[2][KW_MAX_RANK];
-        for (int l = 0; l < nl; l++) {
-            st[0][l] = ds[l];
-            st[1][l] = ss[l];
+        /* dims merged where contiguous; kw_kwconv needs the co loop first and on its own */
+        int keep = blocked;
+        int64_t d[5], st[2][KW_MAX_RANK];
+        for (int l = keep; l < nl; l++) {
+            d[l - keep] = cnt[l];
+            st[0][l - keep] = ds[l];
+            st[1][l - keep] = ss[l];
         }
-        nl = merge_dims(nl, cnt, 2, st);
-        for (int l = 0; l < nl; l++) {
-            ap->cnt[l] = (int)cnt[l];
-            ap->ds[l] = (int)st[0][l];
-            ap->ss[l] = (int)st[1][l];
+        int r = merge_dims(nl - keep, d, 2, st);
+        if (keep) {
+            ap->cnt[0] = k->co;
+            ap->ds[0] = (int)wso;
+            ap->ss[0] = (int)ss[0];
         }
-        ap->nl = nl;
+        for (int l = 0; l < r; l++) {
+            ap->cnt[keep + l] = (int)d[l];
+            ap->ds[keep + l] = (int)st[0][l];
+            ap->ss[keep + l] = (int)st[1][l];
+        }
+        ap->nl = keep + r;
     }
     as->n_ints = at.m;
     as->ints = KW_NEWN(g->arena, int, at.m);
@@ -530,6 +568,26 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
         as->ints[j] = (int)base;
     }
     ap->base = as->ints;
+    if (blocked) {
+        KwKwConvBP *bp = &as->p.kwb;
+        bp->bo = bo;
+        conv_params(&bp->conv, &wg, k->O, k->G);
+        bp->conv.wso = (int)wso;
+        bp->conv.wsi = (int)wsi;
+        for (int s = 0; s < 3; s++)
+            bp->conv.wsk[s] = k->k[s] > 1 ? (int)wsk[s] : 0;
+        set_act(&n->epi, &bp->conv.act, &bp->conv.lo, &bp->conv.hi);
+        n->scratch_bytes = w_off + (int64_t)bo * wso * 4;
+        arg_value(as, n->in[0], 0);
+        arg_scratch(as, a_off);
+        arg_value(as, warehouse_layout(g, k, WH_GENERIC), 0);
+        arg_value(as, n->epi.scale, 0);
+        arg_value(as, k->bias, 0);
+        arg_value(as, n->epi.res, 0);
+        arg_value(as, n->out[0], 0);
+        arg_scratch(as, w_off);
+        return 0;
+    }
     arg_scratch(as, a_off);
     arg_value(as, warehouse_layout(g, k, WH_GENERIC), 0);
     arg_scratch(as, w_off);
@@ -1171,7 +1229,7 @@ static int lower_norm(KwGraph *g, KwNode *n)
     return 0;
 }
 
-int kw_lower(KwGraph *g, KwNode *n)
+static int lower_node(KwGraph *g, KwNode *n)
 {
     n->calls = NULL;
     n->n_calls = 0;
@@ -1229,6 +1287,28 @@ int kw_lower(KwGraph *g, KwNode *n)
     }
 }
 
+/* A node over its scratch cap (--max-ram, pass_memplan) on a vector target is lowered again
+ * with the portable kernels, which need less (none for a conv or a pool, one block of the
+ * assembled kernel for a KernelWarehouse conv), and kept so when it does need less. */
+int kw_lower(KwGraph *g, KwNode *n)
+{
+    n->portable = 0;
+    KW_TRY(lower_node(g, n));
+    KwTargetKind t = g->lower_target;
+    if (n->scratch_cap <= 0 || n->scratch_bytes <= n->scratch_cap || t == KW_TARGET_GENERIC)
+        return 0;
+    int64_t vec = n->scratch_bytes;
+    g->lower_target = KW_TARGET_GENERIC;
+    int st = lower_node(g, n);
+    g->lower_target = t;
+    KW_TRY(st);
+    if (n->scratch_bytes < vec) {
+        n->portable = 1;
+        return 0;
+    }
+    return lower_node(g, n);
+}
+
 int kw_pass_lower(KwGraph *g)
 {
     g->lower_target = g->target;
@@ -1258,6 +1338,7 @@ void kw_exec_call(const KwCall *c, void *const *a)
         kw_attention(&c->p.attn, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]);
         break;
     case KW_K_ASSEMBLE: kw_assemble(&c->p.as, a[0], a[1], a[2]); break;
+    case KW_K_KWCONV: kw_kwconv(&c->p.kwb, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]); break;
     default: KW_BUG("kernel %s cannot run inside kwcc", kw_kernel_name[c->k]);
     }
 }

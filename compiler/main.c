@@ -15,12 +15,13 @@
 
 #include "jit.h"
 #include "kwcc.h"
+#include "llvm.h"
 
 static const char usage[] =
     "usage: kwcc MODEL.onnx -o OUT.c [options]\n"
     "       kwcc inspect MODEL.onnx [--json] [--no-kw-fusion]\n"
     "       kwcc run MODEL.onnx [--input IN.bin | --random SEED] [--output OUT.bin] [--repeat N]\n"
-    "                [--compare REF.bin] [--tol T]   (see kwcc run --help)\n"
+    "                [--compare REF.bin] [--tol T] [--jit tcc|llvm]   (see kwcc run --help)\n"
     "\n"
     "Compiles an ONNX model into one standalone C99 file (OUT.c) and its header.\n"
     "`kwcc inspect` prints, per layer, the KernelWarehouse geometry, parameters stored versus\n"
@@ -31,6 +32,9 @@ static const char usage[] =
     "  -o OUT.c            the C file to write (required)\n"
     "  --name PREFIX       prefix of the generated symbols (default: from the model file name)\n"
     "  --header OUT.h      where to write the header (default: OUT.c with .h)\n"
+    "  --target-triple T   write an object file (-o OUT.o, and OUT.h) compiled by clang -O3 for the\n"
+    "                      triple T: x86_64-linux-gnu, aarch64-linux-gnu, thumbv7em-none-eabihf, ...\n"
+    "                      (needs kwcc built with LLVM; extra clang flags from $KWCC_CLANG_FLAGS)\n"
     "  --no-kw-fusion      keep exported KernelWarehouse subgraphs on the generic path\n"
     "  --target T          generic (portable C99, the reference), avx2, avx512 or neon;\n"
     "                      default: the best this machine supports\n"
@@ -101,6 +105,32 @@ static int arg_error(const char *msg, const char *arg)
     return 2;
 }
 
+/* --max-ram: "min" (-1: the smallest workspace kwcc can plan), or bytes, with K/KiB or M/MiB
+ * for 1024 or 1048576; 0 after a positive number. */
+static int parse_ram(const char *v, int64_t *out)
+{
+    if (strcmp(v, "min") == 0) {
+        *out = -1;
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (!(v[0] >= '0' && v[0] <= '9') || errno || n == 0)
+        return -1;
+    unsigned long long mul = 1;
+    if (strcmp(end, "K") == 0 || strcmp(end, "k") == 0 || strcmp(end, "KiB") == 0)
+        mul = 1024;
+    else if (strcmp(end, "M") == 0 || strcmp(end, "MiB") == 0)
+        mul = 1024 * 1024;
+    else if (*end)
+        return -1;
+    if (n > (1ULL << 50) / mul)
+        return -1;
+    *out = (int64_t)(n * mul);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- kwcc run */
 
 /* `kwcc run`: the model's C compiled in memory by libtcc and run in-process (codegen/jit.h).
@@ -108,7 +138,7 @@ static int arg_error(const char *msg, const char *arg)
  * from memory, so the preview runs at about the speed of the AOT file. */
 static const char run_usage[] =
     "usage: kwcc run MODEL.onnx [--input IN.bin | --random SEED] [--output OUT.bin] [--repeat N]\n"
-    "                [--compare REF.bin] [--tol T] [--target T] [--no-kw-fusion] [-v]\n"
+    "                [--compare REF.bin] [--tol T] [--target T] [--jit tcc|llvm] [--no-kw-fusion] [-v]\n"
     "\n"
     "Compiles the model's C in memory with libtcc, binding the kernels precompiled into kwcc and\n"
     "the weights from memory, runs it, and prints each output's shape and top-5 values (index\n"
@@ -126,6 +156,9 @@ static const char run_usage[] =
     "                      (default 1e-4)\n"
     "  --target T          generic, avx2, avx512, neon or host (default: host, the best target\n"
     "                      this machine runs that kwcc holds kernels for)\n"
+    "  --jit tcc|llvm      tcc (default): libtcc and the kernels precompiled into kwcc; llvm: the\n"
+    "                      model and its kernels compiled by clang -O3 -march=native into bitcode,\n"
+    "                      run by LLVM's ORC JIT (slower to compile, fully optimised)\n"
     "  --no-kw-fusion, -v, -d LETTERS   as for kwcc MODEL.onnx -o OUT.c\n"
     "\n"
     "exit status: 0 success, 2 bad input or arguments, 1 internal error,\n"
@@ -346,7 +379,7 @@ static int run_main(int argc, char **argv)
     KwOptions opt;
     kw_options_init(&opt);
     const char *model = NULL, *ins[KW_RUN_MAXF], *outs[KW_RUN_MAXF], *refs[KW_RUN_MAXF];
-    int nin = 0, nout = 0, nref = 0, have_seed = 0, have_tol = 0;
+    int nin = 0, nout = 0, nref = 0, have_seed = 0, have_tol = 0, llvm = 0; /* llvm: --jit llvm */
     unsigned long long seed = 0;
     long repeat = 1;
     double tol = 1e-4;
@@ -361,7 +394,7 @@ static int run_main(int argc, char **argv)
             opt.no_kw_fusion = 1;
         } else if (strcmp(a, "--input") == 0 || strcmp(a, "--output") == 0 || strcmp(a, "--compare") == 0 ||
                    strcmp(a, "--random") == 0 || strcmp(a, "--repeat") == 0 || strcmp(a, "--tol") == 0 ||
-                   strcmp(a, "--target") == 0 || strcmp(a, "-d") == 0) {
+                   strcmp(a, "--target") == 0 || strcmp(a, "-d") == 0 || strcmp(a, "--jit") == 0) {
             if (i + 1 >= argc)
                 return run_arg_error("missing value after", a);
             const char *v = argv[++i];
@@ -391,6 +424,10 @@ static int run_main(int argc, char **argv)
                 have_tol = 1;
             } else if (strcmp(a, "-d") == 0) {
                 opt.dump = v;
+            } else if (strcmp(a, "--jit") == 0) {
+                if (strcmp(v, "tcc") != 0 && strcmp(v, "llvm") != 0)
+                    return run_arg_error("unknown JIT (expected tcc or llvm)", v);
+                llvm = strcmp(v, "llvm") == 0;
             } else if (strcmp(v, "generic") == 0) {
                 opt.target = KW_TARGET_GENERIC;
             } else if (strcmp(v, "avx2") == 0) {
@@ -422,15 +459,20 @@ static int run_main(int argc, char **argv)
         return run_arg_error("--input and --random both given; use one", NULL);
     if (have_tol && !nref)
         return run_arg_error("--tol applies only with --compare", NULL);
-    if (!kw_jit_available()) {
+    if (llvm && !kw_llvm_available()) {
+        fprintf(stderr, "kwcc: error: kwcc run --jit llvm is unavailable: this kwcc was built without LLVM "
+                        "(install llvm-14-dev and clang-14 and rebuild, with -DKWCC_WITH_LLVM=ON)\n");
+        return 2;
+    }
+    if (!llvm && !kw_jit_available()) {
         fprintf(stderr, "kwcc: error: kwcc run is unavailable: this kwcc was built without libtcc "
                         "(install libtcc-dev and rebuild, with -DKWCC_WITH_LIBTCC=ON)\n");
         return 2;
     }
     KwTargetKind target;
-    if (kw_jit_target(opt.target, &target) < 0) {
+    if ((llvm ? kw_llvm_jit_target(opt.target, &target) : kw_jit_target(opt.target, &target)) < 0) {
         fprintf(stderr, "kwcc: error: kwcc run cannot run --target %s here: this machine and this kwcc run %s\n",
-                kw_target_name(opt.target), kw_jit_targets());
+                kw_target_name(opt.target), llvm ? kw_llvm_jit_targets() : kw_jit_targets());
         return 2;
     }
     opt.target = target;
@@ -447,14 +489,31 @@ static int run_main(int argc, char **argv)
     }
     double t1 = kw_jit_now();
     char *msg = NULL;
-    KwJit *jit = kw_jit_compile(&res, opt.name, target, &msg);
+    KwJit *jit = NULL;
+    KwLlvmJit *lj = NULL; /* --jit llvm: codegen/llvm.c */
+    double tl[2] = {0, 0}; /* --jit llvm: clang, LLVM codegen */
+    if (llvm)
+        lj = kw_llvm_jit_compile(&res, opt.name, target, opt.verbose, tl, &msg);
+    else
+        jit = kw_jit_compile(&res, opt.name, target, &msg);
     double t2 = kw_jit_now();
     if (jit && kw_jit_load(jit, &msg) < 0) {
         kw_jit_free(jit);
         jit = NULL;
     }
+    if (lj && kw_llvm_jit_load(lj, &msg) < 0) {
+        kw_llvm_jit_free(lj);
+        lj = NULL;
+    }
     double t3 = kw_jit_now();
-    if (!jit) {
+    if (llvm && !lj) {
+        fprintf(stderr, "kwcc: internal error: the LLVM JIT cannot compile or load the C kwcc generated for %s:\n%s\n",
+                model, msg ? msg : "(no message)");
+        free(msg);
+        kw_result_free(&res);
+        return 1;
+    }
+    if (!llvm && !jit) {
         fprintf(stderr, "kwcc: internal error: libtcc cannot compile the C kwcc generated for %s (a kwcc bug):\n%s\n",
                 model, msg ? msg : "(no message)");
         free(msg);
@@ -464,7 +523,7 @@ static int run_main(int argc, char **argv)
     free(msg);
 
     /* tensors: kw_jit_io = n_in, n_out, then rank and dims of each */
-    const long long *io = kw_jit_io(jit);
+    const long long *io = llvm ? kw_llvm_jit_io(lj) : kw_jit_io(jit);
     int n_in = (int)io[0], n_out = (int)io[1], rc = 0;
     long isz[KW_RUN_MAXF], osz[KW_RUN_MAXF], itot = 0, otot = 0;
     const long long *dims[2 * KW_RUN_MAXF];
@@ -522,7 +581,7 @@ static int run_main(int argc, char **argv)
         outp[k] = y + off;
     for (long r = 0; r < repeat; r++) {
         double s = kw_jit_now();
-        if (kw_jit_run(jit, inp, outp, ws) != 0) {
+        if ((llvm ? kw_llvm_jit_run(lj, inp, outp, ws) : kw_jit_run(jit, inp, outp, ws)) != 0) {
             fprintf(stderr, "kwcc: internal error: %s: the JIT-compiled model returned an error\n", model);
             rc = 1;
             goto out;
@@ -531,8 +590,9 @@ static int run_main(int argc, char **argv)
     }
     double med = run_median(times, (int)repeat);
 
-    printf("%s: target %s (kernels precompiled in kwcc), weights %.1f MB, workspace %.1f MB\n", model,
-           kw_target_name(target), (double)res.weight_bytes / 1e6,
+    printf("%s: target %s (%s), weights %.1f MB, workspace %.1f MB\n", model, kw_target_name(target),
+           llvm ? "LLVM ORC JIT, kernels compiled with the model by clang -O3" : "kernels precompiled in kwcc",
+           (double)res.weight_bytes / 1e6,
            (double)res.workspace_bytes / 1e6);
     for (int k = 0; k < n_in; k++) {
         printf("input %d: ", k);
@@ -548,8 +608,13 @@ static int run_main(int argc, char **argv)
         putchar('\n');
         run_top5(outp[k], osz[k]);
     }
-    printf("time: compile %.1f ms (kwcc %.1f ms, tcc %.1f ms), load %.2f ms, inference %.2f ms (median of %ld)\n",
-           (t2 - t0) * 1e3, (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, med * 1e3, repeat);
+    if (llvm)
+        printf("time: compile %.1f ms (kwcc %.1f ms, clang %.1f ms, llvm codegen %.1f ms), load %.2f ms, inference "
+               "%.2f ms (median of %ld)\n",
+               (t2 - t0) * 1e3, (t1 - t0) * 1e3, tl[0] * 1e3, tl[1] * 1e3, (t3 - t2) * 1e3, med * 1e3, repeat);
+    else
+        printf("time: compile %.1f ms (kwcc %.1f ms, tcc %.1f ms), load %.2f ms, inference %.2f ms (median of %ld)\n",
+               (t2 - t0) * 1e3, (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, med * 1e3, repeat);
     if (nout && (rc = run_write(outs, nout, n_out, osz, y)) != 0)
         goto out;
     if (nref) {
@@ -567,6 +632,7 @@ out:
     free(y);
     free(x);
     kw_jit_free(jit);
+    kw_llvm_jit_free(lj);
     kw_result_free(&res);
     return rc;
 }
@@ -620,6 +686,12 @@ int main(int argc, char **argv)
                 header = v;
             else
                 opt.dump = v;
+        } else if (strcmp(a, "--max-ram") == 0) {
+            if (i + 1 >= argc)
+                return arg_error("missing value after", a);
+            if (parse_ram(argv[++i], &opt.max_ram) < 0)
+                return arg_error("--max-ram takes a number of bytes (suffix K or M for KiB or MiB) or 'min'",
+                                 argv[i]);
         } else if (strcmp(a, "-v") == 0) {
             opt.verbose = 1;
         } else if (strcmp(a, "--no-kw-fusion") == 0) {

@@ -1,4 +1,4 @@
-/* pass_memplan.c -- where every byte lives.
+/* pass_memplan.c -- where every byte lives, and how little of it the model can take.
  *
  *   constants   one weight blob, in first-use order, each 64-byte aligned; only constants a
  *               kernel call reads are stored (folded-away and lifted-away ones are not);
@@ -10,6 +10,24 @@
  *   the rest    one workspace: each root is live from its producer to its last reader, and
  *               each node's scratch for the duration of the node. Elementwise ops run in place
  *               when their input dies at them. Offsets by best fit, in producer order.
+ *
+ * Lower bound (g->ws_bound). For the node order kwcc runs, the workspace can be no smaller
+ * than, at some node i, the sum of the exact byte sizes of the workspace tensors live at i:
+ * every root (views share their input's bytes, an in-place elementwise output its input's)
+ * that is neither a constant nor a caller's input or output buffer, produced at or before i
+ * and read at or after i. That is: i's inputs (read while i writes its outputs), i's outputs,
+ * and everything produced earlier and still needed later. Node scratch counts zero (a
+ * KernelWarehouse conv can assemble one output channel at a time; a conv needs none on the
+ * portable path), and so do alignment and the vector kernels' read slack. Only a different
+ * node order, or kernels that overwrite their own input, could go below it.
+ *
+ * --max-ram (g->opt->max_ram). The first plan lowers every node the fastest way. If it does
+ * not fit, each node with scratch gets a cap (n->scratch_cap): the budget minus the tensors
+ * live at it, and kw_lower picks the fastest lowering within it (a KernelWarehouse conv
+ * assembles fewer output channels at a time; on a vector target a node falls back to the
+ * portable kernels). Caps shrink while placement still overshoots; last comes the smallest
+ * plan there is (every cap minimal), and if even that does not fit the compile fails, saying
+ * how small the workspace can go. max_ram < 0 asks for that smallest plan directly.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -18,7 +36,7 @@
 #include "kwcc_int.h"
 
 #define ALIGN 64
-#define SLACK 256 /* bytes readable past every workspace buffer */
+#define SLACK 256 /* bytes vector kernels may read past every workspace buffer */
 
 static int64_t align_up(int64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
 
@@ -116,7 +134,19 @@ static void for_each_read(const KwGraph *g, const KwNode *n, int *reads, int *cn
     (void)g;
 }
 
-int kw_pass_memplan(KwGraph *g)
+/* Whether any call runs a vector kernel (which may read up to SLACK past a buffer). */
+static int any_vector_call(const KwGraph *g)
+{
+    for (int i = 0; i < g->nn; i++)
+        for (int c = 0; !g->n[i].dead && c < g->n[i].n_calls; c++)
+            if (g->n[i].calls[c].k >= KW_K_CONV_SIMD)
+                return 1;
+    return 0;
+}
+
+/* One plan of the whole graph as lowered now. live (nn entries, may be NULL) gets, per node,
+ * the planned bytes of the tensors live at it (scratch not included). */
+static int plan_once(KwGraph *g, int64_t *live)
 {
     int nv = g->nv, nn = g->nn;
     for (int i = 0; i < nv; i++) {
@@ -231,6 +261,8 @@ int kw_pass_memplan(KwGraph *g)
     /* 6. the workspace: roots produced by nodes, and node scratch */
     Item *items = KW_NEWN(g->arena, Item, nv + nn + 1);
     int ni = 0;
+    int64_t slack = any_vector_call(g) ? SLACK : 0;
+    int64_t *exact = KW_NEWN(g->arena, int64_t, nn + 2), *planned = KW_NEWN(g->arena, int64_t, nn + 2);
     for (int i = 0; i < nn; i++) {
         KwNode *n = &g->n[i];
         if (n->dead)
@@ -241,7 +273,13 @@ int kw_pass_memplan(KwGraph *g)
                 continue;
             g->v[y].st = KW_ST_WS;
             /* + SLACK: vector kernels may read (never write) up to a tile past the end */
-            items[ni++] = (Item){align_up(value_bytes(&g->v[y]) + SLACK), 0, i, last[y] < i ? i : last[y], y, -1};
+            int end = last[y] < i ? i : last[y];
+            items[ni++] = (Item){align_up(value_bytes(&g->v[y]) + slack), 0, i, end, y, -1};
+            /* live from i to end: difference arrays for the bound and the per-node totals */
+            exact[i] += value_bytes(&g->v[y]);
+            exact[end + 1] -= value_bytes(&g->v[y]);
+            planned[i] += items[ni - 1].size;
+            planned[end + 1] -= items[ni - 1].size;
         }
         if (n->scratch_bytes > 0)
             items[ni++] = (Item){align_up(n->scratch_bytes), 0, i, i, -1, i};
@@ -264,6 +302,127 @@ int kw_pass_memplan(KwGraph *g)
         v->off = r->off;
     }
     g->ws_bytes = peak;
-    kw_note(g->diag, "memory plan: workspace %" PRId64 " bytes, weights %" PRId64 " bytes", peak, wb);
+    g->ws_bound = 0;
+    g->ws_bound_node = -1;
+    int64_t e = 0, p = 0;
+    for (int i = 0; i < nn; i++) {
+        e += exact[i];
+        p += planned[i];
+        if (live)
+            live[i] = p;
+        if (!g->n[i].dead && e > g->ws_bound) {
+            g->ws_bound = e;
+            g->ws_bound_node = i;
+        }
+    }
     return 0;
+}
+
+/* Relowers node i with scratch cap `cap` (0: none) if that changes it; 1 if it did. */
+static int recap(KwGraph *g, int i, int64_t cap)
+{
+    KwNode *n = &g->n[i];
+    if (cap == n->scratch_cap)
+        return 0;
+    n->scratch_cap = cap;
+    KwTargetKind t = g->lower_target;
+    g->lower_target = g->target;
+    int st = kw_lower(g, n);
+    g->lower_target = t;
+    if (st < 0)
+        return -1;
+    return 1;
+}
+
+/* Can the node's scratch shrink? Nodes whose scratch depends on the lowering: KernelWarehouse
+ * convs (any target) and, on vector targets, the nodes the vector kernels give scratch. */
+static int adjustable(const KwGraph *g, const KwNode *n)
+{
+    return !n->dead && (n->scratch_bytes > 0 || n->scratch_cap > 0) &&
+           (n->op == KW_OP_KwConv || g->target != KW_TARGET_GENERIC);
+}
+
+/* Every adjustable node at its smallest (cap 1 byte: the least any lowering needs). */
+static int plan_smallest(KwGraph *g)
+{
+    for (int i = 0; i < g->nn; i++)
+        if (adjustable(g, &g->n[i]))
+            KW_TRY(recap(g, i, 1));
+    return plan_once(g, NULL);
+}
+
+static void note_plan(KwGraph *g)
+{
+    int portable = 0, blocked = 0;
+    for (int i = 0; i < g->nn; i++) {
+        const KwNode *n = &g->n[i];
+        portable += !n->dead && n->portable;
+        for (int c = 0; !n->dead && c < n->n_calls; c++)
+            blocked += n->calls[c].k == KW_K_KWCONV;
+    }
+    kw_note(g->diag,
+            "memory plan: workspace %" PRId64 " bytes (lower bound %" PRId64 ", %.3fx), weights %" PRId64 " bytes%s",
+            g->ws_bytes, g->ws_bound, g->ws_bound ? (double)g->ws_bytes / (double)g->ws_bound : 1.0, g->weight_bytes,
+            blocked || portable ? "" : "; every node lowered the fastest way");
+    if (blocked || portable)
+        kw_note(g->diag, "memory plan: %d KernelWarehouse convs assembled a block of output channels at a time, "
+                "%d nodes on the portable kernels to save scratch", blocked, portable);
+}
+
+int kw_pass_memplan(KwGraph *g)
+{
+    int64_t M = g->opt ? g->opt->max_ram : 0;
+    int nn = g->nn;
+    int64_t *live = KW_NEWN(g->arena, int64_t, nn + 1);
+    KW_TRY(plan_once(g, live));
+    if (M == 0 || (M > 0 && g->ws_bytes <= M)) {
+        note_plan(g);
+        return 0;
+    }
+    if (M > 0) {
+        /* each node's scratch within what the tensors live at it leave of the budget */
+        int changed = 0;
+        for (int i = 0; i < nn; i++) {
+            KwNode *n = &g->n[i];
+            if (!adjustable(g, n) || live[i] + n->scratch_bytes <= M)
+                continue;
+            int64_t cap = M - live[i];
+            int r = recap(g, i, cap > 1 ? cap : 1);
+            KW_TRY(r);
+            changed |= r;
+        }
+        if (changed)
+            KW_TRY(plan_once(g, live));
+        /* placement can still overshoot: shrink the caps of the nodes whose scratch lies past
+         * the budget, or, when only tensors do, of every node live with them */
+        for (int round = 0; round < 8 && g->ws_bytes > M && changed; round++) {
+            int64_t over = g->ws_bytes - M;
+            changed = 0;
+            for (int i = 0; i < nn; i++) {
+                KwNode *n = &g->n[i];
+                if (!adjustable(g, n) || n->scratch_bytes <= 64)
+                    continue;
+                int64_t cap = n->scratch_bytes - over;
+                int r = recap(g, i, cap > 1 ? cap : 1);
+                KW_TRY(r);
+                changed |= r;
+            }
+            if (changed)
+                KW_TRY(plan_once(g, live));
+        }
+        if (g->ws_bytes <= M) {
+            note_plan(g);
+            return 0;
+        }
+    }
+    KW_TRY(plan_smallest(g));
+    if (M < 0 || g->ws_bytes <= M) {
+        note_plan(g);
+        return 0;
+    }
+    const KwNode *b = g->ws_bound_node >= 0 ? &g->n[g->ws_bound_node] : NULL;
+    return kw_error(g->diag, NULL,
+                    "--max-ram %" PRId64 ": the workspace cannot be made that small; the smallest kwcc reaches for "
+                    "this model is %" PRId64 " bytes (lower bound %" PRId64 " bytes: the tensors live at node '%s' (%s))",
+                    M, g->ws_bytes, g->ws_bound, b ? b->name : "?", b ? b->op_type : "?");
 }

@@ -183,6 +183,21 @@ typedef struct KwAsmP {
     const int *base;
 } KwAsmP;
 
+/* A KernelWarehouse conv on the portable path with the kernel never assembled whole: the
+ * output channels are taken bo at a time; for each block the mixtures whose cells cover
+ * those channels are assembled into W (bo * conv.wso floats, laid out as kw_conv reads it),
+ * then the block is convolved. as is the assembly of the whole kernel (what kw_assemble would
+ * run) with the cell's output-channel loop kept outermost and unmerged: cnt[0] = cell_out,
+ * ds[0] = conv.wso; a mixture's base[j] / conv.wso is its first output channel. conv is the
+ * whole layer at batch 1. Each weight and each output is the same sum in the same order as
+ * kw_assemble then kw_conv compute it: the results are bit for bit those of the unblocked
+ * path. With groups (conv.G > 1) bo divides O/G or is a multiple of it. */
+typedef struct KwKwConvBP {
+    KwConvP conv;
+    KwAsmP as;
+    int bo;
+} KwKwConvBP;
+
 /* The vector direct convolution (kw_rt_simd.c): geometry on phase planes, see there.
  * Spatial dims: 2-D (1-D convs have H = OH = 1). kwcc fills every field but g. */
 typedef struct KwConvFP {
@@ -226,6 +241,9 @@ KW_RT_FN void kw_attention(const KwAttnP *p, const float *x, const float *w1, co
                            const float *b2, const float *w3, const float *tb,
                            float *scratch, float *A);
 KW_RT_FN void kw_assemble(const KwAsmP *p, const float *A, const float *E, float *W);
+KW_RT_FN void kw_kwconv(const KwKwConvBP *p, const float *x, const float *A, const float *E,
+                        const float *scale, const float *bias, const float *res, float *y,
+                        float *W);
 #endif
 
 #endif /* KW_RT_H */

@@ -616,3 +616,39 @@ KW_RT_FN void kw_assemble(const KwAsmP *p, const float *A, const float *E, float
         }
     }
 }
+
+/*@@ kw_kwconv */
+/* kwcc pastes kw_conv and kw_assemble with this section (codegen/emit_c.c). */
+KW_RT_FN void kw_kwconv(const KwKwConvBP *p, const float *x, const float *A, const float *E,
+                        const float *scale, const float *bias, const float *res, float *y,
+                        float *W)
+{
+    const KwConvP *cp = &p->conv;
+    long wso = cp->wso;
+    long in_plane = (long)cp->in[0] * cp->in[1] * cp->in[2];
+    long out_plane = (long)cp->out[0] * cp->out[1] * cp->out[2];
+    int Og = cp->O / cp->G, Cg = cp->C / cp->G, rows = p->as.cnt[0];
+    int o0, j;
+    for (o0 = 0; o0 < cp->O; o0 += p->bo) {
+        int nb = cp->O - o0 < p->bo ? cp->O - o0 : p->bo;
+        KwAsmP a = p->as;
+        KwConvP c = *cp;
+        int base;
+        a.m = 1;
+        a.base = &base;
+        for (j = 0; j < p->as.m; j++) {
+            int r0 = (int)(p->as.base[j] / wso), lo = r0 > o0 ? r0 : o0;
+            int hi = r0 + rows < o0 + nb ? r0 + rows : o0 + nb;
+            if (lo >= hi)
+                continue;
+            a.cnt[0] = hi - lo;
+            base = (int)((long)(lo - o0) * wso + p->as.base[j] % wso);
+            kw_assemble(&a, A + (long)j * p->as.n, E + (long)(lo - r0) * p->as.ss[0], W);
+        }
+        c.O = nb;
+        c.G = nb >= Og ? nb / Og : 1;
+        c.C = c.G * Cg;
+        kw_conv(&c, x + (long)(o0 / Og) * Cg * in_plane, W, scale ? scale + o0 : 0, bias ? bias + o0 : 0,
+                res ? res + (long)o0 * out_plane : 0, y + (long)o0 * out_plane);
+    }
+}

@@ -76,6 +76,7 @@ typedef float32x4_t kw_vf;
 #endif
 #define KW_TILE (KW_VL * KW_NV) /* pixels per micro-tile */
 #define KW_L2_BLOCK (700 * 1024) /* largest kernel block kw_kwconv_simd double-buffers */
+#define KW_PF_AHEAD 2048          /* floats: how far ahead warehouse streams are prefetched */
 
 /* Variant B (small images): output channels in the vector lanes, KW_B_P pixels of one output
  * row broadcast, weights packed [O/KW_B_RB][C/g][taps][KW_B_RB]. */
@@ -478,6 +479,8 @@ KW_RT_LOCAL void kw__asm_tile(int nr, const float *A, int n, const float *E, con
             const float *e = eb + eoff[0];
             for (k = 0; k < n; k++, e += KW_ASM_C * 8) {
                 kw_vf ev[KW_ASM_V];
+                for (v = 0; v < KW_ASM_C * 8 / 16; v++)
+                    __builtin_prefetch(e + KW_PF_AHEAD + v * 16, 0, 3);
                 for (v = 0; v < KW_ASM_V; v++)
                     ev[v] = KW_VLOAD(e + v * KW_VL);
                 for (r = 0; r < KW_ASM_R; r++)
@@ -570,6 +573,9 @@ KW_RT_LOCAL void kw__kw_assemble_block_b(const KwKwConvP *k, const float *A, con
                 if (!k->whole) /* spatial partition: every tap reads the same cells */
                     for (kk = 0; kk < n; kk++) {
                         kw_vf ev[KW_B_NV];
+                        if (t == 0) /* the stream, 8 KB ahead (measured: +20..40% from L3) */
+                            for (v = 0; v < KW_B_RB / 16; v++)
+                                __builtin_prefetch(eb + (long)kk * KW_B_RB + KW_PF_AHEAD + v * 16, 0, 3);
                         for (v = 0; v < KW_B_NV; v++)
                             ev[v] = KW_VLOAD(eb + (long)kk * KW_B_RB + v * KW_VL);
                         for (r = 0; r < KW_ASMB_R; r++)
