@@ -186,6 +186,8 @@ typedef struct KwGraph {
     int64_t ws_bytes, weight_bytes;
     int64_t ws_bound;          /* lower bound of the workspace for this node order (memplan) */
     int ws_bound_node;         /* the node where the bound is reached */
+    int64_t ws_floor;          /* the same with each node's scratch added: what the lowering
+                                * as it stands needs at least, whatever the placement */
     int64_t code_bytes;        /* driver: estimate of the generated code's size (kw_code_estimate) */
     /* pass_kw.c: the KernelWarehouse inventory, for inspect and the generated banner */
     int n_warehouses;

@@ -487,6 +487,11 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
         return 0;
     }
 
+    /* the portable path (and the depthwise vector one): A is written over z, which kw_attention
+     * allows, and the assembled kernel (or a block of it) follows the attention's scratch */
+    a_off = (int64_t)at.hidden * 4;
+    w_off = ((attn_floats * 4 + 63) / 64) * 64;
+    n->scratch_bytes = w_off + wfloats * 4;
     KwCall *c = add_call(g, n, KW_K_ATTENTION);
     c->p.attn = at;
     arg_value(c, n->in[0], 0);

@@ -643,7 +643,7 @@ int main(int argc, char **argv)
         return run_main(argc, argv);
     KwOptions opt;
     kw_options_init(&opt);
-    const char *model = NULL, *out = NULL, *header = NULL;
+    const char *model = NULL, *out = NULL, *header = NULL, *triple = NULL; /* triple: --target-triple */
     int first = 1;
     if (argc > 1 && strcmp(argv[1], "inspect") == 0) {
         opt.inspect = 1;
@@ -674,11 +674,13 @@ int main(int argc, char **argv)
             else
                 return arg_error("unknown target (expected generic, avx2, avx512, neon or host)", t);
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--name") == 0 || strcmp(a, "--header") == 0 ||
-                   strcmp(a, "-d") == 0) {
+                   strcmp(a, "-d") == 0 || strcmp(a, "--target-triple") == 0) {
             if (i + 1 >= argc)
                 return arg_error("missing value after", a);
             const char *v = argv[++i];
-            if (strcmp(a, "-o") == 0)
+            if (strcmp(a, "--target-triple") == 0)
+                triple = v;
+            else if (strcmp(a, "-o") == 0)
                 out = v;
             else if (strcmp(a, "--name") == 0)
                 opt.name = v;
@@ -711,6 +713,8 @@ int main(int argc, char **argv)
     if (opt.inspect) {
         if (out)
             return arg_error("inspect prints to stdout; -o does not apply", NULL);
+        if (triple)
+            return arg_error("inspect prints to stdout; --target-triple does not apply", NULL);
         KwResult res;
         int st = kw_compile_file(model, &opt, &res);
         if (st == 0)
@@ -719,14 +723,26 @@ int main(int argc, char **argv)
         return st == 0 ? 0 : st == 2 ? 2 : 1;
     }
     if (!out)
-        return arg_error("no output file given (-o OUT.c)", NULL);
+        return arg_error(triple ? "no output file given (-o OUT.o)" : "no output file given (-o OUT.c)", NULL);
+    if (triple) { /* an object through clang (codegen/llvm.c): the target follows the triple */
+        char err[512];
+        KwTargetKind t;
+        if (!kw_llvm_available()) {
+            fprintf(stderr, "kwcc: error: --target-triple is unavailable: this kwcc was built without LLVM "
+                            "(install llvm-14-dev and clang-14 and rebuild, with -DKWCC_WITH_LLVM=ON)\n");
+            return 2;
+        }
+        if (kw_llvm_triple_target(triple, opt.target, &t, err, sizeof err) < 0)
+            return arg_error(err, NULL);
+        opt.target = t;
+    }
 
     const char *hsrc = header ? header : out;
     size_t n = strlen(hsrc);
     char *hpath = malloc(n + 3);
     if (hpath) {
         memcpy(hpath, hsrc, n + 1);
-        if (!header && n > 2 && strcmp(out + n - 2, ".c") == 0)
+        if (!header && n > 2 && (strcmp(out + n - 2, ".c") == 0 || (triple && strcmp(out + n - 2, ".o") == 0)))
             strcpy(hpath + n - 2, ".h");
         else if (!header)
             strcat(hpath, ".h");
@@ -739,7 +755,11 @@ int main(int argc, char **argv)
 
     KwResult res;
     int st = kw_compile_file(model, &opt, &res);
-    if (st == 0) {
+    if (st == 0 && triple) {
+        st = kw_llvm_write_object(&res, triple, opt.target, opt.header, out, hpath, opt.verbose);
+        if (st == 0 && opt.verbose)
+            fprintf(stderr, "kwcc: wrote %s (%s, %s) and %s\n", out, triple, kw_target_name(opt.target), hpath);
+    } else if (st == 0) {
         if (write_outputs(hpath, &res, out) < 0)
             st = 2; /* an output path that cannot be written is a bad argument */
         else if (opt.verbose)

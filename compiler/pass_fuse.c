@@ -1,6 +1,7 @@
 /* pass_fuse.c -- epilogue fusion.
  *
  *   Conv(const W) -> BatchNormalization      W and bias rescaled at compile time
+ *   Gemm(const B, C) -> BatchNormalization   B's columns and C rescaled, alpha/beta folded
  *   KwConv -> BatchNormalization             per-channel scale and shift in the conv epilogue
  *                                            (the shared warehouse cannot absorb it)
  *   Conv | KwConv -> Add(other)              the other operand added in the epilogue
@@ -35,6 +36,53 @@ static void absorb(KwGraph *g, KwNode *p, KwNode *n)
     p->out[0] = y;
     g->v[y].producer = (int)(p - g->n);
     n->dead = 1;
+}
+
+/* Gemm(A, const B, const C) -> BatchNormalization over its N columns: B's columns and C
+ * rescaled, alpha and beta folded to 1. Returns 1 when folded. */
+static int fold_bn_gemm(KwGraph *g, KwNode *bn, int sc, int sh)
+{
+    KwNode *p = sole_producer(g, bn->in[0], 4);
+    if (!p || p->epi.act || !kw_is_const(g, p->in[1]) || (p->n_in > 2 && p->in[2] >= 0 && !kw_is_const(g, p->in[2])))
+        return 0;
+    int64_t tb;
+    float alpha, beta;
+    kw_attr_int(g, p, "transB", 0, &tb);
+    kw_attr_float(g, p, "alpha", 1.0f, &alpha);
+    kw_attr_float(g, p, "beta", 1.0f, &beta);
+    KwShape ys = g->v[p->out[0]].shape, bs = g->v[p->in[1]].shape;
+    int64_t M = ys.d[0], N = ys.d[1];
+    const float *s = g->v[sc].data, *t = g->v[sh].data, *b = g->v[p->in[1]].data;
+    int nbv = kw_const_new(g, kw_fmt(g->arena, "%s.w_bn", p->name), KW_F32, &bs, NULL);
+    float *nb = g->v[nbv].data;
+    for (int64_t i = 0; i < kw_numel(&bs); i++) {
+        int64_t col = tb ? i / bs.d[1] : i % bs.d[1]; /* the output column this weight feeds */
+        nb[i] = b[i] * alpha * s[col];
+    }
+    int ncv = kw_const_new(g, kw_fmt(g->arena, "%s.bias_bn", p->name), KW_F32, &ys, NULL);
+    float *nc = g->v[ncv].data;
+    int cv = p->n_in > 2 ? p->in[2] : -1;
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t n = 0; n < N; n++) {
+            float c = 0.0f;
+            if (cv >= 0) { /* C broadcast (unidirectionally) to [M, N] */
+                const KwShape *cs = &g->v[cv].shape;
+                int64_t cm = cs->rank == 2 && cs->d[0] != 1 ? m : 0;
+                int64_t cn = cs->rank >= 1 && cs->d[cs->rank - 1] != 1 ? n : 0;
+                c = ((const float *)g->v[cv].data)[cs->rank == 2 ? cm * cs->d[1] + cn : cn];
+            }
+            nc[m * N + n] = beta * c * s[n] + t[n];
+        }
+    int in[3] = {p->in[0], nbv, ncv};
+    int *arr = KW_NEWN(g->arena, int, 3);
+    memcpy(arr, in, sizeof in);
+    p->in = arr;
+    p->n_in = 3;
+    kw_set_attr_float(g, p, "alpha", 1.0f);
+    kw_set_attr_float(g, p, "beta", 1.0f);
+    kw_note(g->diag, "fuse: BatchNormalization '%s' folded into Gemm '%s'", bn->name, p->name);
+    absorb(g, p, bn);
+    return 1;
 }
 
 static int fold_bn(KwGraph *g, KwNode *bn)
@@ -73,6 +121,8 @@ static int fold_bn(KwGraph *g, KwNode *bn)
         absorb(g, p, bn);
         return 0;
     }
+    if (fold_bn_gemm(g, bn, sc, sh) == 1)
+        return 0;
     int in[3] = {bn->in[0], sc, sh};
     kw_node_rewrite(g, bn, KW_OP_Affine, 3, in);
     return 0;

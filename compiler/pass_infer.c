@@ -1110,5 +1110,13 @@ int kw_pass_infer(KwGraph *g)
         if (check_fold_size(g, n) < 0 || kw_fold_node(g, n) < 0)
             continue;
     }
+    /* the generated API hands out float32 only: an int64 output (Shape, an index) would be
+     * its bytes misread as floats */
+    for (int i = 0; i < g->n_outputs; i++) {
+        const KwValue *y = &g->v[g->outputs[i]];
+        if (y->shape.rank >= 0 && y->dt != KW_F32)
+            kw_error(g->diag, NULL, "graph output '%s' is %s; kwcc models produce float32 outputs only (a Cast to "
+                     "float32 before the output would do)", y->name, kw_dtype_name(y->dt));
+    }
     return g->diag->n_errors ? -1 : 0;
 }

@@ -302,7 +302,7 @@ static int plan_once(KwGraph *g, int64_t *live)
         v->off = r->off;
     }
     g->ws_bytes = peak;
-    g->ws_bound = 0;
+    g->ws_bound = g->ws_floor = 0;
     g->ws_bound_node = -1;
     int64_t e = 0, p = 0;
     for (int i = 0; i < nn; i++) {
@@ -314,6 +314,8 @@ static int plan_once(KwGraph *g, int64_t *live)
             g->ws_bound = e;
             g->ws_bound_node = i;
         }
+        if (!g->n[i].dead && e + g->n[i].scratch_bytes > g->ws_floor)
+            g->ws_floor = e + g->n[i].scratch_bytes;
     }
     return 0;
 }
@@ -361,8 +363,10 @@ static void note_plan(KwGraph *g)
             blocked += n->calls[c].k == KW_K_KWCONV;
     }
     kw_note(g->diag,
-            "memory plan: workspace %" PRId64 " bytes (lower bound %" PRId64 ", %.3fx), weights %" PRId64 " bytes%s",
-            g->ws_bytes, g->ws_bound, g->ws_bound ? (double)g->ws_bytes / (double)g->ws_bound : 1.0, g->weight_bytes,
+            "memory plan: workspace %" PRId64 " bytes (lower bound %" PRId64 ", %.3fx; with these kernels' scratch %"
+            PRId64 "), weights %" PRId64 " bytes%s",
+            g->ws_bytes, g->ws_bound, g->ws_bound ? (double)g->ws_bytes / (double)g->ws_bound : 1.0, g->ws_floor,
+            g->weight_bytes,
             blocked || portable ? "" : "; every node lowered the fastest way");
     if (blocked || portable)
         kw_note(g->diag, "memory plan: %d KernelWarehouse convs assembled a block of output channels at a time, "
