@@ -28,6 +28,8 @@ typedef struct Gen {
 
 #define P(...) kw_buf_printf(gen->c, __VA_ARGS__)
 
+static void upper(char *dst, const char *src, size_t cap);
+
 /* ---------------------------------------------------------------- small printers */
 
 static void put_float(Gen *gen, float f)
@@ -155,6 +157,26 @@ static void put_params(Gen *gen, const KwCall *c, const char *table)
         P(", .base = %s", table);
         break;
     }
+    case KW_K_KWCONV: {
+        const KwKwConvBP *bp = &c->p.kwb;
+        const KwConvP *p = &bp->conv;
+        const KwAsmP *q = &bp->as;
+        const KwAttnP *t = &bp->attn;
+        P(".attn = {");
+        FI(t, C), FI(t, HW), FI(t, hidden), FI(t, m), FI(t, n), FI(t, ln), FF(t, ln_eps), FI(t, basis), FI(t, L),
+            FI(t, B), FI(t, start), FF(t, eps), FF(t, tscale);
+        P("}, .conv = {");
+        first = 1;
+        FI(p, nsp), FI(p, N), FI(p, C), FI(p, O), FI(p, G);
+        FA(p, in, 3), FA(p, out, 3), FA(p, k, 3), FA(p, stride, 3), FA(p, pad, 3), FA(p, dil, 3);
+        FI(p, wso), FI(p, wsi), FA(p, wsk, 3), FI(p, act), FF(p, lo), FF(p, hi);
+        P("}, .as = {");
+        first = 1;
+        FI(q, m), FI(q, n), FI(q, S), FI(q, nl), FA(q, cnt, q->nl), FA(q, ds, q->nl), FA(q, ss, q->nl);
+        P(", .base = %s}", table);
+        FI(bp, bo), FI(bp, full), FI(bp, w_off);
+        break;
+    }
     case KW_K_CONV_SIMD:
     case KW_K_DWCONV_SIMD:
     case KW_K_MAXPOOL_SIMD: put_convf(gen, &c->p.convf); break;
@@ -173,7 +195,7 @@ static void put_params(Gen *gen, const KwCall *c, const char *table)
 
 static const char *const param_type[KW_K_COUNT] = {
     "KwUnaryP", "KwBinaryP", "KwAffineP", "KwConvP",  "KwGemmP",  "KwPoolP", "KwReduceP",
-    "KwCopyP",  "KwGatherP", "KwSoftmaxP", "KwLayerNormP", "KwAttnP", "KwAsmP",
+    "KwCopyP",  "KwGatherP", "KwSoftmaxP", "KwLayerNormP", "KwAttnP", "KwAsmP", "KwKwConvBP",
     "KwConvFP", "KwConvFP",  "KwKwConvP", "KwConvFP",
 };
 
@@ -250,6 +272,15 @@ static void collect_usage(Gen *gen)
                 if (c->p.attn.ln)
                     gen->need_libm = 1;
                 break;
+            case KW_K_KWCONV:
+                /* kw_kwconv calls kw_assemble and kw_conv (and kw__attn, see paste_runtime):
+                 * their sections go in with it */
+                gen->used[KW_K_ASSEMBLE] = gen->used[KW_K_CONV] = 1;
+                if (c->p.kwb.attn.ln)
+                    gen->need_libm = 1;
+                if (!isfinite(c->p.kwb.conv.lo) || !isfinite(c->p.kwb.conv.hi))
+                    gen->need_math_h = 1;
+                break;
             case KW_K_CONV:
             case KW_K_AFFINE:
             case KW_K_GEMM:
@@ -286,7 +317,8 @@ static void paste_runtime(Gen *gen, const char *s)
         if (strncmp(s, "/*@@ ", 5) == 0) {
             char name[64] = {0};
             sscanf(s + 5, "%63s", name);
-            keep = strcmp(name, "common") == 0 || (simd && strcmp(name, "simd_common") == 0);
+            keep = strcmp(name, "common") == 0 || (simd && strcmp(name, "simd_common") == 0) ||
+                   (strcmp(name, "kw__attn") == 0 && (gen->used[KW_K_ATTENTION] || gen->used[KW_K_KWCONV]));
             for (int k = 0; k < KW_K_COUNT; k++)
                 if (gen->used[k] && strcmp(name, kw_kernel_name[k]) == 0)
                     keep = 1;
@@ -340,9 +372,23 @@ void kw_weight_blob(const KwGraph *g, void *dst)
     }
 }
 
+/* KW_WSECTION: the --weights-section attribute (GNU C and clang), or nothing. */
+static void put_section_macro(KwBuf *b, const KwEmitOpts *o)
+{
+    if (o->weights_section)
+        kw_buf_printf(b,
+                      "#if defined(__GNUC__) || defined(__clang__)\n#define KW_WSECTION __attribute__((section(\"%s\")))\n"
+                      "#else\n#define KW_WSECTION /* a section is a GNU C attribute: place the weights with your linker */\n"
+                      "#endif\n",
+                      o->weights_section);
+    else
+        kw_buf_puts(b, "#define KW_WSECTION\n");
+}
+
 static void emit_weights(Gen *gen)
 {
     KwGraph *g = gen->g;
+    const KwEmitOpts *o = gen->o;
     int64_t bytes = g->weight_bytes;
     if (bytes == 0) {
         P("\n/* ---- weights: none ---- */\n");
@@ -351,15 +397,28 @@ static void emit_weights(Gen *gen)
     P("\n/* ---- weights: %" PRId64 " bytes, little-endian float32, exact ---- */\n", g->weight_bytes);
     P("#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__\n"
       "#error \"kwcc: this model's weights are stored little-endian\"\n#endif\n");
-    if (gen->o->weights_extern) {
+    if (o->weights_extern) {
         P("extern const float kw_jit_weights[];\n");
         P("static const struct { const float *f; } kw_w = { kw_jit_weights };\n");
         return;
     }
+    if (o->weights_file != KW_WEIGHTS_INLINE) {
+        char up[256];
+        upper(up, o->prefix, sizeof up);
+        P("/* --weights-file: the blob is %s_weights (declared in %s), defined by the weights file kwcc\n"
+          " * wrote, by the linker script, or read at the fixed address -D%s_WEIGHTS_ADDRESS=... */\n",
+          o->prefix, o->header_name, up);
+        P("#ifdef %s_WEIGHTS_ADDRESS\n#define kw_w (*(const %s_weights_t *)(%s_WEIGHTS_ADDRESS))\n#else\n"
+          "#define kw_w %s_weights\n#endif\n",
+          up, o->prefix, up, o->prefix);
+        return;
+    }
     unsigned char *blob = kw_alloc(g->arena, (size_t)bytes);
     kw_weight_blob(g, blob);
-    P("static const union {\n    unsigned char b[%" PRId64 "];\n    float f[%" PRId64 "];\n} KW_ALIGNED kw_w = {\n",
-      bytes, bytes / 4);
+    if (o->weights_section)
+        put_section_macro(gen->c, o);
+    P("static const union {\n    unsigned char b[%" PRId64 "];\n    float f[%" PRId64 "];\n} KW_ALIGNED kw_w%s = {\n",
+      bytes, bytes / 4, o->weights_section ? " KW_WSECTION" : "");
     put_bytes(gen->c, blob, bytes);
     P("};\n");
 }
@@ -661,6 +720,33 @@ static void emit_header(Gen *gen, KwBuf *h)
     kw_buf_printf(h, "#define %s_WEIGHT_BYTES %" PRId64 " /* constant data in the model (flash) */\n\n", up,
                   g->weight_bytes);
     kw_buf_printf(h,
+                  "/* Memory. Flash: %" PRId64 " bytes of weights + about %" PRId64 " bytes of code and constant tables\n"
+                  " * (an estimate: Thumb-2 at -O2 for the portable kernels) = about %" PRId64 " bytes.\n"
+                  " * RAM: the %" PRId64 "-byte workspace (the caller's buffer, or a static one when workspace is NULL;\n"
+                  " * the lower bound for this model and node order is %" PRId64 " bytes, kwcc --max-ram bounds it),\n"
+                  " * the caller's input and output buffers, and the stack (no heap, no other static data).\n"
+                  " * %s */\n",
+                  g->weight_bytes, g->code_bytes, g->weight_bytes + g->code_bytes, g->ws_bytes, g->ws_bound,
+                  gen->need_libm ? "Needs libm (-lm): an op of the model calls it."
+                                 : "Needs no libm (and no other library function than memcpy and memset).");
+    kw_buf_printf(h, "#define %s_WORKSPACE_LOWER_BOUND %" PRId64 "\n", up, g->ws_bound);
+    kw_buf_printf(h, "#define %s_CODE_BYTES_ESTIMATE %" PRId64 "\n", up, g->code_bytes);
+    kw_buf_printf(h, "#define %s_FLASH_BYTES_ESTIMATE (%s_WEIGHT_BYTES + %s_CODE_BYTES_ESTIMATE)\n", up, up, up);
+    kw_buf_printf(h, "#define %s_RAM_BYTES %s_WORKSPACE_BYTES\n\n", up, up);
+    if (gen->o->weights_file != KW_WEIGHTS_INLINE && g->weight_bytes > 0) {
+        const char *pre = gen->o->prefix;
+        kw_buf_printf(h,
+                      "/* The weights (--weights-file): %s_WEIGHT_BYTES bytes, little-endian float32, never written,\n"
+                      " * aligned to 4 bytes at least (64 is best). The model reads them from the symbol %s_weights:\n"
+                      " * defined by the C file kwcc wrote (--weights-file NAME.c), or, for the raw blob\n"
+                      " * (--weights-file NAME.bin), placed by the linker script where the application put it, e.g.\n"
+                      " *     %s_weights = 0x90000000;    (memory-mapped external flash)\n"
+                      " * or compile the model with -D%s_WEIGHTS_ADDRESS=<address> to read them there. */\n"
+                      "typedef union %s_weights_t {\n    unsigned char b[%s_WEIGHT_BYTES];\n    float f[%s_WEIGHT_BYTES / 4];\n"
+                      "} %s_weights_t;\nextern const %s_weights_t %s_weights;\n\n",
+                      up, pre, pre, up, pre, up, up, pre, pre, pre);
+    }
+    kw_buf_printf(h,
                   "/* Runs the model on all inputs (back to back in `input`) and writes all outputs (back to\n"
                   " * back in `output`). `workspace`: %s_WORKSPACE_BYTES bytes aligned for float, or NULL for a\n"
                   " * static one (then calls must not overlap). Re-entrant with distinct workspaces. Returns 0,\n"
@@ -789,6 +875,86 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
+void kw_emit_weights_c(KwGraph *g, const KwEmitOpts *o, KwBuf *w)
+{
+    int64_t bytes = g->weight_bytes;
+    kw_buf_printf(w, "/* The weights of model %s (%s_weights, declared in %s): generated by kwcc %s with\n"
+                     " * --weights-file. Do not edit. */\n",
+                  o->prefix, o->prefix, o->header_name, KWCC_VERSION);
+    if (bytes == 0) {
+        kw_buf_printf(w, "/* the model has no weights */\ntypedef int kw_no_weights;\n");
+        return;
+    }
+    kw_buf_printf(w, "#include \"%s\"\n\n", o->header_name);
+    kw_buf_printf(w, "#if defined(__GNUC__) || defined(__clang__) || defined(__TINYC__)\n"
+                     "#define KW_ALIGNED __attribute__((aligned(64)))\n#else\n#define KW_ALIGNED\n#endif\n");
+    put_section_macro(w, o);
+    kw_buf_printf(w, "\n/* %" PRId64 " bytes, little-endian float32, exact */\n", bytes);
+    kw_buf_printf(w, "const %s_weights_t %s_weights KW_ALIGNED KW_WSECTION = {\n", o->prefix, o->prefix);
+    unsigned char *blob = kw_alloc(g->arena, (size_t)bytes);
+    kw_weight_blob(g, blob);
+    put_bytes(w, blob, bytes);
+    kw_buf_printf(w, "};\n");
+}
+
+/* .text bytes of each kernel (and helper group), for the code estimate: the portable kernels
+ * as arm-none-eabi-gcc 12 -O2 -mthumb -mcpu=cortex-m7 builds them, the vector ones as gcc 12
+ * -O2 builds them for AVX-512 (kw_rt_simd.c's shared helpers in KW_EST_SIMD_COMMON). */
+static const int kernel_text[KW_K_COUNT] = {
+    [KW_K_UNARY] = 1006,  [KW_K_BINARY] = 1520, [KW_K_AFFINE] = 232,   [KW_K_CONV] = 1360,
+    [KW_K_GEMM] = 952,    [KW_K_POOL] = 780,    [KW_K_REDUCE] = 504,   [KW_K_COPY] = 318,
+    [KW_K_GATHER] = 88,   [KW_K_SOFTMAX] = 264, [KW_K_LAYERNORM] = 380, [KW_K_ATTENTION] = 134,
+    [KW_K_ASSEMBLE] = 696, [KW_K_KWCONV] = 516, [KW_K_CONV_SIMD] = 1500, [KW_K_DWCONV_SIMD] = 1870,
+    [KW_K_KWCONV_SIMD] = 12530, [KW_K_MAXPOOL_SIMD] = 1590,
+};
+#define KW_EST_ATTN_HELPERS 1004   /* kw__attn_hidden, kw__attn_row */
+#define KW_EST_SIMD_COMMON 27600   /* phase fill, tiles, epilogues of kw_rt_simd.c */
+#define KW_EST_LIBM 4096           /* the libm routines a model pulls in: a rough figure */
+#define KW_EST_ENTRY 160           /* PREFIX_run, PREFIX_run_multi */
+
+static size_t param_bytes(KwKernel k)
+{
+    static const size_t sz[KW_K_COUNT] = {
+        sizeof(KwUnaryP),   sizeof(KwBinaryP),    sizeof(KwAffineP), sizeof(KwConvP),    sizeof(KwGemmP),
+        sizeof(KwPoolP),    sizeof(KwReduceP),    sizeof(KwCopyP),   sizeof(KwGatherP),  sizeof(KwSoftmaxP),
+        sizeof(KwLayerNormP), sizeof(KwAttnP),    sizeof(KwAsmP),    sizeof(KwKwConvBP), sizeof(KwConvFP),
+        sizeof(KwConvFP),   sizeof(KwKwConvP),    sizeof(KwConvFP),
+    };
+    return sz[k];
+}
+
+int64_t kw_code_estimate(KwGraph *g)
+{
+    Gen gen_s = {g, NULL, NULL, {0}, 0, 0, 0}, *gen = &gen_s;
+    collect_usage(gen);
+    int64_t bytes = KW_EST_ENTRY, simd = 0;
+    for (int k = 0; k < KW_K_COUNT; k++)
+        if (gen->used[k]) {
+            bytes += kernel_text[k];
+            simd |= k >= KW_K_CONV_SIMD;
+        }
+    if (gen->used[KW_K_ATTENTION] || gen->used[KW_K_KWCONV])
+        bytes += KW_EST_ATTN_HELPERS;
+    if (simd)
+        bytes += KW_EST_SIMD_COMMON;
+    if (gen->need_libm)
+        bytes += KW_EST_LIBM;
+    for (int i = 0; i < g->nn; i++) {
+        const KwNode *n = &g->n[i];
+        for (int k = 0; !n->dead && k < n->n_calls; k++) {
+            const KwCall *c = &n->calls[k];
+            /* the parameter struct (a pointer in it takes 4 bytes on a Cortex-M), its table, and
+             * the call: about an instruction per operand and a branch */
+            int ptrs = c->k == KW_K_GATHER || c->k == KW_K_ASSEMBLE || c->k == KW_K_KWCONV;
+            bytes += (int64_t)param_bytes(c->k) - ptrs * 2 * ((int64_t)sizeof(void *) - 4) + 4 * (int64_t)c->n_ints +
+                     4 + 4 * (int64_t)c->nargs;
+        }
+    }
+    for (int k = 0; k < g->n_outputs; k++)
+        bytes += 16; /* an output copied at the end, at most */
+    return bytes;
+}
+
 int kw_emit_c(KwGraph *g, const KwEmitOpts *o, KwBuf *c, KwBuf *h)
 {
     Gen gen_s = {g, o, c, {0}, 0, 0, 0}, *gen = &gen_s;
@@ -804,8 +970,11 @@ int kw_emit_c(KwGraph *g, const KwEmitOpts *o, KwBuf *c, KwBuf *h)
       : g->target == KW_TARGET_AVX2 ? "avx2 (x86-64 with AVX2 and FMA: compile with -mavx2 -mfma or -march=native)"
       : g->target == KW_TARGET_AVX512 ? "avx512 (x86-64 with AVX-512F: compile with -mavx512f -mfma or -march=native)"
       : "neon (AArch64)");
-    P(" * %d nodes; weights %" PRId64 " bytes; workspace %" PRId64 " bytes.%s */\n", nodes, g->weight_bytes,
+    P(" * %d nodes; weights %" PRId64 " bytes; workspace %" PRId64 " bytes.%s\n", nodes, g->weight_bytes,
       g->ws_bytes, gen->need_libm ? " Needs libm (-lm)." : " Needs no libm.");
+    P(" * Flash: weights %" PRId64 " + code and tables about %" PRId64 " bytes. RAM: workspace %" PRId64
+      " bytes (lower bound %" PRId64 "). */\n",
+      g->weight_bytes, g->code_bytes, g->ws_bytes, g->ws_bound);
     P("#if defined(KWCC_MAIN) && !defined(_POSIX_C_SOURCE)\n#define _POSIX_C_SOURCE 200809L\n#endif\n");
     if (o->jit)
         emit_jit_prelude(gen);

@@ -37,6 +37,7 @@ const KwJitFn KW_JIT_TABLE[KW_K_COUNT] = {
     F(KW_K_LAYERNORM, kw_layernorm),
     F(KW_K_ATTENTION, kw_attention),
     F(KW_K_ASSEMBLE, kw_assemble),
+    F(KW_K_KWCONV, kw_kwconv),
 #ifdef KW_JIT_HAS_SIMD
     F(KW_K_CONV_SIMD, kw_conv_simd),
     F(KW_K_DWCONV_SIMD, kw_dwconv_simd),

@@ -22,6 +22,7 @@ void kw_result_free(KwResult *res)
 {
     free(res->c_text);
     free(res->h_text);
+    free(res->w_text);
     free(res->report);
     free(res->weights);
     memset(res, 0, sizeof *res);
@@ -60,6 +61,18 @@ static int valid_ident(const char *s)
     return 1;
 }
 
+/* A section name for __attribute__((section(...))): ELF names and Mach-O "segment,section". */
+static int valid_section(const char *s)
+{
+    if (!s[0] || strlen(s) > 200)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
+              *s == '_' || *s == '$' || *s == ',' || *s == '-'))
+            return 0;
+    return 1;
+}
+
 int kw_compile_bytes(const void *buf, size_t len, const char *path, const KwOptions *opt, KwResult *res)
 {
     jmp_buf oom;
@@ -94,20 +107,46 @@ int kw_compile_bytes(const void *buf, size_t len, const char *path, const KwOpti
         kw_error(&diag, NULL, "--name '%s' is not a C identifier", prefix);
         goto done;
     }
+    if (opt->weights_section && !valid_section(opt->weights_section)) {
+        kw_error(&diag, NULL, "--weights-section '%s': expected a section name of letters, digits and . _ $ , -",
+                 opt->weights_section);
+        goto done;
+    }
     if (kw_onnx_load(g, buf, len) < 0 || kw_run_pipeline(g) < 0)
         goto done;
+    g->code_bytes = kw_code_estimate(g);
     res->workspace_bytes = g->ws_bytes;
     res->weight_bytes = g->weight_bytes;
+    res->workspace_bound = g->ws_bound;
+    res->code_bytes = g->code_bytes;
     if (opt->inspect) {
         res->report = kw_inspect_report(g, opt->inspect == 2);
         status = res->report ? KW_OK : KW_ERR_NOMEM;
         goto done;
     }
-    KwEmitOpts eo = {prefix, opt->header ? opt->header : kw_fmt(arena, "%s.h", prefix), path, opt->jit, opt->jit};
+    KwEmitOpts eo = {prefix, opt->header ? opt->header : kw_fmt(arena, "%s.h", prefix), path, opt->jit, opt->jit,
+                     opt->jit ? NULL : opt->weights_section, opt->jit ? KW_WEIGHTS_INLINE : opt->weights_file};
     if (kw_emit_c(g, &eo, &c, &h) < 0)
         goto done;
     res->c_text = kw_buf_take(&c, &res->c_len);
     res->h_text = kw_buf_take(&h, &res->h_len);
+    if (eo.weights_file == KW_WEIGHTS_C) {
+        KwBuf w = {0};
+        kw_emit_weights_c(g, &eo, &w);
+        res->w_text = kw_buf_take(&w, &res->w_len);
+        if (!res->w_text) {
+            status = KW_ERR_NOMEM;
+            goto done;
+        }
+    } else if (eo.weights_file == KW_WEIGHTS_BIN) {
+        res->w_len = (size_t)g->weight_bytes;
+        res->w_text = malloc(res->w_len + 1);
+        if (!res->w_text) {
+            status = KW_ERR_NOMEM;
+            goto done;
+        }
+        kw_weight_blob(g, res->w_text);
+    }
     if (opt->jit && res->c_text && res->h_text) { /* kwcc run: the blob the C text reads by symbol */
         res->weights = aligned_alloc(64, ((size_t)g->weight_bytes + 64) & ~(size_t)63);
         if (!res->weights) {
@@ -125,7 +164,9 @@ done:
     if (status != KW_OK) {
         free(res->c_text);
         free(res->h_text);
-        res->c_text = res->h_text = NULL;
+        free(res->w_text);
+        res->c_text = res->h_text = res->w_text = NULL;
+        res->w_len = 0;
     }
     kw_buf_free(&c);
     kw_buf_free(&h);

@@ -154,9 +154,11 @@ char *kw_inspect_report(KwGraph *g, int json)
                       ", \"params_warehouses\": %" PRId64 ", \"params_dense_equivalent\": %" PRId64
                       ", \"macs_conv\": %" PRId64 ", \"macs_assembly\": %" PRId64 ", \"macs_attention\": %" PRId64
                       ", \"pool_adds\": %" PRId64 ", \"weight_bytes\": %" PRId64 ", \"workspace_bytes\": %" PRId64
-                      "}\n}\n",
+                      ", \"workspace_lower_bound\": %" PRId64 ", \"workspace_floor\": %" PRId64
+                      ", \"code_bytes_estimate\": %" PRId64 ", \"flash_bytes_estimate\": %" PRId64 "}\n}\n",
                       kw_layers, nw, params, wh_total, dense_model, t.conv, t.assembly, t.attention, t.pool,
-                      g->weight_bytes, g->ws_bytes);
+                      g->weight_bytes, g->ws_bytes, g->ws_bound, g->ws_floor, g->code_bytes,
+                      g->weight_bytes + g->code_bytes);
         return kw_buf_take(&b, NULL);
     }
     char c1[32], c2[32], c3[32], c4[32], c5[32];
@@ -196,5 +198,11 @@ char *kw_inspect_report(KwGraph *g, int json)
                       ", pool adds %" PRId64 "\n",
                   t.conv, kw_conv, t.assembly, t.attention, t.pool);
     kw_buf_printf(&b, "  weights %" PRId64 " bytes, workspace %" PRId64 " bytes\n", g->weight_bytes, g->ws_bytes);
+    kw_buf_printf(&b, "  flash: weights %" PRId64 " + code and tables about %" PRId64 " = about %" PRId64 " bytes\n",
+                  g->weight_bytes, g->code_bytes, g->weight_bytes + g->code_bytes);
+    kw_buf_printf(&b, "  RAM: workspace %" PRId64 " bytes; lower bound %" PRId64 " (%.2fx), at '%s'%s\n", g->ws_bytes,
+                  g->ws_bound, g->ws_bound ? (double)g->ws_bytes / (double)g->ws_bound : 1.0,
+                  g->ws_bound_node >= 0 ? g->n[g->ws_bound_node].name : "-",
+                  g->opt->max_ram ? "" : " (kwcc --max-ram trades speed for less)");
     return kw_buf_take(&b, NULL);
 }

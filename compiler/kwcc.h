@@ -35,6 +35,10 @@ typedef enum KwTargetKind {
     KW_TARGET_HOST /* the best the compiling host supports */
 } KwTargetKind;
 
+/* KwOptions.weights_file: the weights in the model's .c file (the default), or apart in
+ * KwResult.w_text, as C (defining PREFIX_weights) or as the raw blob the application maps. */
+enum { KW_WEIGHTS_INLINE = 0, KW_WEIGHTS_C = 1, KW_WEIGHTS_BIN = 2 };
+
 typedef struct KwOptions {
     const char *name;      /* PREFIX of generated symbols; NULL: from the model file name */
     const char *header;    /* name the .c file uses to include its header; NULL: "<name>.h" */
@@ -42,7 +46,11 @@ typedef struct KwOptions {
     int no_kw_fusion;      /* keep exported KernelWarehouse subgraphs on the generic path */
     KwTargetKind target;
     const char *dump;      /* letters of passes after which to print the IR (stderr) */
-    int64_t max_ram;       /* 0: no limit */
+    int64_t max_ram;       /* --max-ram: 0 no limit (the fastest plan); > 0 the workspace must fit
+                            * in that many bytes (else KW_ERR_INPUT, saying the smallest reachable);
+                            * < 0 the smallest workspace kwcc can plan */
+    const char *weights_section; /* --weights-section: section attribute of the weight blob */
+    int weights_file;      /* --weights-file: KW_WEIGHTS_* (where the weight blob goes) */
     int inspect;           /* 1: produce the `kwcc inspect` table instead of C; 2: as JSON */
     /* error sink: NULL prints "kwcc: error: ..." lines on stderr */
     void (*sink)(void *ud, const char *line);
@@ -58,7 +66,11 @@ typedef struct KwResult {
     char *h_text;  /* its header */
     size_t h_len;
     char *report;  /* the `kwcc inspect` table (text or JSON), with opt.inspect */
+    char *w_text;  /* with opt.weights_file: the weights file (C text, or the raw blob) */
+    size_t w_len;
     int64_t workspace_bytes, weight_bytes;
+    int64_t workspace_bound; /* lower bound of the workspace (pass_memplan.c) */
+    int64_t code_bytes;      /* estimate of the generated code and tables in flash */
     void *weights; /* with opt.jit: the weight_bytes of the weight blob, 64-byte aligned */
 } KwResult;
 

@@ -309,7 +309,7 @@ typedef struct KwArg {
     int64_t off;      /* bytes: into the value, or into the node's scratch */
 } KwArg;
 
-#define KW_CALL_MAXARG 12
+#define KW_CALL_MAXARG 16
 typedef struct KwCall {
     KwKernel k;
     union {
@@ -335,7 +335,8 @@ typedef struct KwCall {
     int *ints;                  /* GATHER idx / ASSEMBLE base, arena-owned */
     int n_ints;
 } KwCall;
-int kw_lower(KwGraph *g, KwNode *n);          /* fills n->calls, n->scratch_bytes */
+int kw_lower(KwGraph *g, KwNode *n);          /* fills n->calls, n->scratch_bytes (within
+                                               * n->scratch_cap when it can) */
 /* An inference BatchNormalization's per-channel scale and shift, as two new constants. */
 int kw_bn_scale_shift(KwGraph *g, const KwNode *n, int *scale, int *shift);
 int kw_pass_lower(KwGraph *g);
@@ -344,7 +345,8 @@ const char *kw_target_name(KwTargetKind t);
 KwTargetKind kw_target_host(void);
 void kw_exec_call(const KwCall *c, void *const *ptrs); /* run with resolved pointers */
 
-/* ---- pass_memplan.c ---- */
+/* ---- pass_memplan.c: weight blob, workspace offsets, the workspace's lower bound; with
+ * --max-ram (opt->max_ram) nodes lowered again within scratch caps until the plan fits ---- */
 int kw_pass_memplan(KwGraph *g);
 
 /* ---- inspect.c: `kwcc inspect` ---- */

@@ -403,20 +403,28 @@ static int pack_weights(KwGraph *g, int w, const KwConvFP *p)
     return id;
 }
 
-/* Output channels per assembly block of a KernelWarehouse conv on the portable path: O (the
- * whole kernel at once, the fastest) unless the node's scratch cap (n->scratch_cap, set by
- * pass_memplan for --max-ram) is smaller than that needs; then the most channels that fit,
- * at least one; with groups, a divisor or a multiple of O/G so no block straddles a group. */
-static int kwconv_block(const KwNode *n, const KwKwInfo *k, int64_t w_off, int64_t wso)
+/* How a KernelWarehouse conv on the portable path uses its scratch: the whole kernel at once
+ * (bo = O: the fastest, `whole` bytes), unless the node's scratch cap (n->scratch_cap, set by
+ * pass_memplan for --max-ram) is smaller; then kw_kwconv, a block of bo output channels at a
+ * time after the whole attention (*full = 1, `full_off` bytes of it), or, when even one
+ * channel does not fit that way, after one mixture's row at a time (`lazy_off` bytes). bo is
+ * the most channels that fit, at least one; a multiple of the cell's output channels when
+ * there are that many; with groups a divisor or a multiple of O/G (no block straddles one). */
+static int kwconv_block(const KwNode *n, const KwKwInfo *k, int64_t whole, int64_t full_off, int64_t lazy_off,
+                        int64_t wso, int *full)
 {
     int64_t cap = n->scratch_cap;
-    if (cap <= 0 || w_off + (int64_t)k->O * wso * 4 <= cap || k->O <= 1)
+    *full = 0;
+    if (cap <= 0 || whole <= cap || k->O <= 1)
         return k->O;
-    int64_t bo = (cap - w_off) / (wso * 4), Og = k->O / k->G;
-    if (bo < 1)
-        bo = 1;
+    *full = cap - full_off >= wso * 4;
+    int64_t bo = (cap - (*full ? full_off : lazy_off)) / (wso * 4), Og = k->O / k->G;
     if (bo >= k->O)
         bo = k->O - 1;
+    if (bo >= k->co && k->G == 1)
+        bo = bo / k->co * k->co;
+    if (bo < 1)
+        bo = 1;
     if (k->G > 1 && bo >= Og)
         bo = bo / Og * Og;
     else if (k->G > 1)
@@ -492,15 +500,6 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
     a_off = (int64_t)at.hidden * 4;
     w_off = ((attn_floats * 4 + 63) / 64) * 64;
     n->scratch_bytes = w_off + wfloats * 4;
-    KwCall *c = add_call(g, n, KW_K_ATTENTION);
-    c->p.attn = at;
-    arg_value(c, n->in[0], 0);
-    const int ids[] = {k->w1, k->b1, k->ln_g, k->ln_b, k->w2, k->b2, k->w3, k->tb};
-    for (size_t i = 0; i < KW_COUNTOF(ids); i++)
-        arg_value(c, ids[i], 0);
-    arg_scratch(c, 0);
-    arg_scratch(c, a_off);
-
     /* the assembled kernel's layout, read by the conv: [O][k...][C/g] */
     int64_t wso = ksz * k->Cg, wsi = 1, wsk[3];
     {
@@ -510,10 +509,24 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
             acc *= k->k[s];
         }
     }
-    /* --max-ram: when the whole kernel does not fit the node's scratch cap, the kernel is
-     * assembled and convolved a block of output channels at a time (kw_kwconv) */
-    int bo = depthwise ? k->O : kwconv_block(n, k, w_off, wso);
+    /* --max-ram: when the whole kernel does not fit the node's scratch cap, one kw_kwconv
+     * call computes the attention (whole: w_off bytes of scratch as here, or a mixture's row
+     * at a time: lazy_off bytes, h and one row of z and of fc2) and assembles and convolves
+     * a block of output channels at a time after it */
+    int64_t lazy_off = ((at.hidden + P + (at.basis ? R : 0)) * 4 + 63) / 64 * 64;
+    int full = 0;
+    int bo = depthwise ? k->O : kwconv_block(n, k, w_off + wfloats * 4, w_off, lazy_off, wso, &full);
     int blocked = bo < k->O;
+    if (!blocked) {
+        KwCall *c = add_call(g, n, KW_K_ATTENTION);
+        c->p.attn = at;
+        arg_value(c, n->in[0], 0);
+        const int ids[] = {k->w1, k->b1, k->ln_g, k->ln_b, k->w2, k->b2, k->w3, k->tb};
+        for (size_t i = 0; i < KW_COUNTOF(ids); i++)
+            arg_value(c, ids[i], 0);
+        arg_scratch(c, 0);
+        arg_scratch(c, a_off);
+    }
     /* cell dims in the warehouse's physical order (pass_kw laid E out in this order):
      * co, then kernel-cell dims, then ci -- decreasing destination stride */
     KwCall *as = add_call(g, n, blocked ? KW_K_KWCONV : KW_K_ASSEMBLE);
@@ -575,22 +588,27 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
     ap->base = as->ints;
     if (blocked) {
         KwKwConvBP *bp = &as->p.kwb;
+        bp->attn = at;
         bp->bo = bo;
+        bp->full = full;
+        bp->w_off = (int)((full ? w_off : lazy_off) / 4);
         conv_params(&bp->conv, &wg, k->O, k->G);
         bp->conv.wso = (int)wso;
         bp->conv.wsi = (int)wsi;
         for (int s = 0; s < 3; s++)
             bp->conv.wsk[s] = k->k[s] > 1 ? (int)wsk[s] : 0;
         set_act(&n->epi, &bp->conv.act, &bp->conv.lo, &bp->conv.hi);
-        n->scratch_bytes = w_off + (int64_t)bo * wso * 4;
+        n->scratch_bytes = (full ? w_off : lazy_off) + (int64_t)bo * wso * 4;
         arg_value(as, n->in[0], 0);
-        arg_scratch(as, a_off);
+        const int ids[] = {k->w1, k->b1, k->ln_g, k->ln_b, k->w2, k->b2, k->w3, k->tb};
+        for (size_t i = 0; i < KW_COUNTOF(ids); i++)
+            arg_value(as, ids[i], 0);
         arg_value(as, warehouse_layout(g, k, WH_GENERIC), 0);
         arg_value(as, n->epi.scale, 0);
         arg_value(as, k->bias, 0);
         arg_value(as, n->epi.res, 0);
         arg_value(as, n->out[0], 0);
-        arg_scratch(as, w_off);
+        arg_scratch(as, 0);
         return 0;
     }
     arg_scratch(as, a_off);
@@ -916,6 +934,26 @@ static int lower_reduce(KwGraph *g, KwNode *n)
         arg_value(c, n->out[0], 0);
         return 0;
     }
+    int64_t rcount = 1;
+    for (int i = 0; i < x->shape.rank; i++)
+        rcount *= mask[i] ? x->shape.d[i] : 1;
+    if (rcount == 0 && (op == KW_RED_MAX || op == KW_RED_MIN)) {
+        /* opset 18 on (pass_infer): the maximum of the empty set is -inf, its minimum +inf */
+        KwShape ys = kw_out(g, n, 0)->shape;
+        int64_t cnt = kw_numel(&ys);
+        if (cnt == 0)
+            return 0;
+        float *fill = KW_NEWN(g->arena, float, cnt);
+        for (int64_t i = 0; i < cnt; i++)
+            fill[i] = op == KW_RED_MAX ? -INFINITY : INFINITY;
+        int cv = kw_const_new(g, "empty_set", KW_F32, &ys, fill);
+        KwCall *c = add_call(g, n, KW_K_UNARY);
+        c->p.un.op = KW_UN_COPY;
+        c->p.un.n = (int)cnt;
+        arg_value(c, cv, 0);
+        arg_value(c, n->out[0], 0);
+        return 0;
+    }
     return emit_reduce(g, n, op, n->in[0], n->out[0], mask);
 }
 
@@ -1183,6 +1221,38 @@ static int expand_const(KwGraph *g, int v, const KwShape *to)
     return out;
 }
 
+/* LayerNormalization's optional outputs Mean and InvStdDev (x's shape with the normalised dims
+ * 1), the way ONNX's function body computes them in float32: Mean = ReduceMean(x), D = x - Mean,
+ * InvStdDev = 1 / sqrt(ReduceMean(D * D) + epsilon). Y holds D meanwhile (the LayerNorm call
+ * after these overwrites it); Mean goes to InvStdDev's buffer when only InvStdDev is wanted. */
+static int layernorm_stats(KwGraph *g, KwNode *n, int a)
+{
+    int mean = n->n_out > 1 ? n->out[1] : -1, inv = n->n_out > 2 ? n->out[2] : -1;
+    if (mean < 0 && inv < 0)
+        return 0;
+    int mask[KW_MAX_RANK];
+    for (int i = 0; i < kw_in(g, n, 0)->shape.rank; i++)
+        mask[i] = i >= a;
+    int m = mean >= 0 ? mean : inv;
+    KW_TRY(emit_reduce(g, n, KW_RED_MEAN, n->in[0], m, mask));
+    if (inv < 0)
+        return 0;
+    float eps;
+    KW_TRY(kw_attr_float(g, n, "epsilon", 1e-5f, &eps));
+    KW_TRY(emit_binary(g, n, KW_BIN_SUB, n->in[0], m, n->out[0]));
+    KW_TRY(emit_binary(g, n, KW_BIN_MUL, n->out[0], n->out[0], n->out[0]));
+    KW_TRY(emit_reduce(g, n, KW_RED_MEAN, n->out[0], inv, mask));
+    KW_TRY(emit_binary(g, n, KW_BIN_ADD, inv, kw_const_f32(g, "epsilon", 0, NULL, &eps), inv));
+    for (int op = KW_UN_SQRT; op >= 0; op = op == KW_UN_SQRT ? KW_UN_RECIP : -1) {
+        KwCall *c = add_call(g, n, KW_K_UNARY);
+        c->p.un.op = op;
+        c->p.un.n = (int)kw_numel(&g->v[inv].shape);
+        arg_value(c, inv, 0);
+        arg_value(c, inv, 0);
+    }
+    return 0;
+}
+
 static int lower_layernorm(KwGraph *g, KwNode *n)
 {
     const KwValue *x = kw_in(g, n, 0);
@@ -1192,6 +1262,9 @@ static int lower_layernorm(KwGraph *g, KwNode *n)
     KwShape ns = {0, {0}};
     for (int i = (int)a; i < x->shape.rank; i++)
         ns.d[ns.rank++] = x->shape.d[i];
+    if (kw_numel(&x->shape) > 0)
+        KW_TRY(layernorm_stats(g, n, (int)a));
+    x = kw_in(g, n, 0); /* a new constant may have moved the values */
     KwCall *c = add_call(g, n, KW_K_LAYERNORM);
     KW_TRY(kw_attr_float(g, n, "epsilon", 1e-5f, &c->p.ln.eps));
     c->p.ln.n = (int)kw_numel(&ns);
@@ -1343,7 +1416,10 @@ void kw_exec_call(const KwCall *c, void *const *a)
         kw_attention(&c->p.attn, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]);
         break;
     case KW_K_ASSEMBLE: kw_assemble(&c->p.as, a[0], a[1], a[2]); break;
-    case KW_K_KWCONV: kw_kwconv(&c->p.kwb, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]); break;
+    case KW_K_KWCONV:
+        kw_kwconv(&c->p.kwb, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12],
+                  a[13], a[14]);
+        break;
     default: KW_BUG("kernel %s cannot run inside kwcc", kw_kernel_name[c->k]);
     }
 }

@@ -19,7 +19,7 @@
 
 static const char usage[] =
     "usage: kwcc MODEL.onnx -o OUT.c [options]\n"
-    "       kwcc inspect MODEL.onnx [--json] [--no-kw-fusion]\n"
+    "       kwcc inspect MODEL.onnx [--json] [--no-kw-fusion] [--target T] [--max-ram BYTES]\n"
     "       kwcc run MODEL.onnx [--input IN.bin | --random SEED] [--output OUT.bin] [--repeat N]\n"
     "                [--compare REF.bin] [--tol T] [--jit tcc|llvm]   (see kwcc run --help)\n"
     "\n"
@@ -38,6 +38,13 @@ static const char usage[] =
     "  --no-kw-fusion      keep exported KernelWarehouse subgraphs on the generic path\n"
     "  --target T          generic (portable C99, the reference), avx2, avx512 or neon;\n"
     "                      default: the best this machine supports\n"
+    "  --max-ram BYTES     the workspace must fit in BYTES (suffix K or M: KiB, MiB): kwcc tiles\n"
+    "                      KernelWarehouse assembly and convs (and on vector targets falls back to\n"
+    "                      the portable kernels) until it does, or fails saying the smallest it\n"
+    "                      reaches; 'min' asks for that smallest plan. Default: the fastest plan\n"
+    "  --weights-file F    the weights apart from the model code: F.c (C defining PREFIX_weights) or\n"
+    "                      F.bin (the raw blob; the application provides the symbol PREFIX_weights)\n"
+    "  --weights-section S put the weight blob in linker section S (GNU C attribute)\n"
     "  -v                  report passes, fusion decisions and sizes on stderr\n"
     "  -d LETTERS          print the IR after the passes named by LETTERS (O I D K F E L M)\n"
     "  --help, --version\n"
@@ -72,30 +79,39 @@ static char *write_tmp(const char *path, const char *text, size_t len)
     return tmp;
 }
 
-/* Both files are written to temporary names first and renamed into place only when both are
- * complete: a failure (a missing directory, a full disk) leaves neither behind. */
-static int write_outputs(const char *hpath, const KwResult *res, const char *out)
+/* The files are written to temporary names first and renamed into place only when all are
+ * complete: a failure (a missing directory, a full disk) leaves none behind. */
+static int write_files(int n, const char *const *paths, const char *const *texts, const size_t *lens)
 {
-    char *tc = write_tmp(out, res->c_text, res->c_len);
-    char *th = tc ? write_tmp(hpath, res->h_text, res->h_len) : NULL;
-    int ok = th && tc;
-    if (ok && rename(tc, out) != 0) {
-        fprintf(stderr, "kwcc: error: cannot write %s: %s\n", out, strerror(errno));
-        ok = 0;
-    } else if (ok && rename(th, hpath) != 0) {
-        fprintf(stderr, "kwcc: error: cannot write %s: %s\n", hpath, strerror(errno));
-        remove(out);
-        ok = 0;
-    }
+    char *tmp[3] = {NULL, NULL, NULL};
+    int ok = 1, done = 0;
+    for (int i = 0; i < n && ok; i++)
+        ok = (tmp[i] = write_tmp(paths[i], texts[i], lens[i])) != NULL;
+    for (; ok && done < n; done++)
+        if (rename(tmp[done], paths[done]) != 0) {
+            fprintf(stderr, "kwcc: error: cannot write %s: %s\n", paths[done], strerror(errno));
+            ok = 0;
+            break;
+        }
     if (!ok) {
-        if (th)
-            remove(th);
-        if (tc)
-            remove(tc);
+        for (int i = 0; i < done; i++)
+            remove(paths[i]);
+        for (int i = done; i < n; i++)
+            if (tmp[i])
+                remove(tmp[i]);
     }
-    free(th);
-    free(tc);
+    for (int i = 0; i < n; i++)
+        free(tmp[i]);
     return ok ? 0 : -1;
+}
+
+/* The model's .c and .h, and with --weights-file (wpath) the weights file. */
+static int write_outputs(const char *hpath, const KwResult *res, const char *out, const char *wpath)
+{
+    const char *paths[3] = {out, hpath, wpath};
+    const char *texts[3] = {res->c_text, res->h_text, res->w_text};
+    size_t lens[3] = {res->c_len, res->h_len, res->w_len};
+    return write_files(wpath ? 3 : 2, paths, texts, lens);
 }
 
 static int arg_error(const char *msg, const char *arg)
@@ -159,7 +175,7 @@ static const char run_usage[] =
     "  --jit tcc|llvm      tcc (default): libtcc and the kernels precompiled into kwcc; llvm: the\n"
     "                      model and its kernels compiled by clang -O3 -march=native into bitcode,\n"
     "                      run by LLVM's ORC JIT (slower to compile, fully optimised)\n"
-    "  --no-kw-fusion, -v, -d LETTERS   as for kwcc MODEL.onnx -o OUT.c\n"
+    "  --no-kw-fusion, --max-ram BYTES, -v, -d LETTERS   as for kwcc MODEL.onnx -o OUT.c\n"
     "\n"
     "exit status: 0 success, 2 bad input or arguments, 1 internal error,\n"
     "             3 an output differs from --compare by more than --tol\n";
@@ -392,6 +408,12 @@ static int run_main(int argc, char **argv)
             opt.verbose = 1;
         } else if (strcmp(a, "--no-kw-fusion") == 0) {
             opt.no_kw_fusion = 1;
+        } else if (strcmp(a, "--max-ram") == 0) {
+            if (i + 1 >= argc)
+                return run_arg_error("missing value after", a);
+            if (parse_ram(argv[++i], &opt.max_ram) < 0)
+                return run_arg_error("--max-ram takes a number of bytes (suffix K or M for KiB or MiB) or 'min'",
+                                     argv[i]);
         } else if (strcmp(a, "--input") == 0 || strcmp(a, "--output") == 0 || strcmp(a, "--compare") == 0 ||
                    strcmp(a, "--random") == 0 || strcmp(a, "--repeat") == 0 || strcmp(a, "--tol") == 0 ||
                    strcmp(a, "--target") == 0 || strcmp(a, "-d") == 0 || strcmp(a, "--jit") == 0) {
@@ -644,6 +666,7 @@ int main(int argc, char **argv)
     KwOptions opt;
     kw_options_init(&opt);
     const char *model = NULL, *out = NULL, *header = NULL, *triple = NULL; /* triple: --target-triple */
+    const char *wpath = NULL; /* --weights-file */
     int first = 1;
     if (argc > 1 && strcmp(argv[1], "inspect") == 0) {
         opt.inspect = 1;
@@ -674,11 +697,23 @@ int main(int argc, char **argv)
             else
                 return arg_error("unknown target (expected generic, avx2, avx512, neon or host)", t);
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--name") == 0 || strcmp(a, "--header") == 0 ||
-                   strcmp(a, "-d") == 0 || strcmp(a, "--target-triple") == 0) {
+                   strcmp(a, "-d") == 0 || strcmp(a, "--target-triple") == 0 || strcmp(a, "--weights-file") == 0 ||
+                   strcmp(a, "--weights-section") == 0) {
             if (i + 1 >= argc)
                 return arg_error("missing value after", a);
             const char *v = argv[++i];
-            if (strcmp(a, "--target-triple") == 0)
+            if (strcmp(a, "--weights-file") == 0) {
+                size_t n = strlen(v);
+                if (n > 2 && strcmp(v + n - 2, ".c") == 0)
+                    opt.weights_file = KW_WEIGHTS_C;
+                else if (n > 4 && strcmp(v + n - 4, ".bin") == 0)
+                    opt.weights_file = KW_WEIGHTS_BIN;
+                else
+                    return arg_error("--weights-file takes a file name ending in .c or .bin", v);
+                wpath = v;
+            } else if (strcmp(a, "--weights-section") == 0)
+                opt.weights_section = v;
+            else if (strcmp(a, "--target-triple") == 0)
                 triple = v;
             else if (strcmp(a, "-o") == 0)
                 out = v;
@@ -724,6 +759,11 @@ int main(int argc, char **argv)
     }
     if (!out)
         return arg_error(triple ? "no output file given (-o OUT.o)" : "no output file given (-o OUT.c)", NULL);
+    if (opt.weights_section && opt.weights_file == KW_WEIGHTS_BIN)
+        return arg_error("--weights-section places weights compiled from C; a .bin weights file is placed by the "
+                         "application", NULL);
+    if (wpath && strcmp(wpath, out) == 0)
+        return arg_error("--weights-file must differ from -o", wpath);
     if (triple) { /* an object through clang (codegen/llvm.c): the target follows the triple */
         char err[512];
         KwTargetKind t;
@@ -757,15 +797,25 @@ int main(int argc, char **argv)
     int st = kw_compile_file(model, &opt, &res);
     if (st == 0 && triple) {
         st = kw_llvm_write_object(&res, triple, opt.target, opt.header, out, hpath, opt.verbose);
+        if (st == 0 && wpath && write_files(1, &wpath, (const char *const *)&res.w_text, &res.w_len) < 0)
+            st = 2;
         if (st == 0 && opt.verbose)
-            fprintf(stderr, "kwcc: wrote %s (%s, %s) and %s\n", out, triple, kw_target_name(opt.target), hpath);
+            fprintf(stderr, "kwcc: wrote %s (%s, %s) and %s%s%s\n", out, triple, kw_target_name(opt.target), hpath,
+                    wpath ? " and " : "", wpath ? wpath : "");
     } else if (st == 0) {
-        if (write_outputs(hpath, &res, out) < 0)
+        if (write_outputs(hpath, &res, out, wpath) < 0)
             st = 2; /* an output path that cannot be written is a bad argument */
         else if (opt.verbose)
-            fprintf(stderr, "kwcc: wrote %s and %s: weights %lld bytes, workspace %lld bytes\n", out, hpath,
-                    (long long)res.weight_bytes, (long long)res.workspace_bytes);
+            fprintf(stderr, "kwcc: wrote %s and %s%s%s\n", out, hpath, wpath ? " and " : "", wpath ? wpath : "");
     }
+    if (st == 0 && opt.verbose) /* what the firmware engineer budgets */
+        fprintf(stderr,
+                "kwcc: flash: weights %lld bytes + code and tables about %lld bytes = about %lld bytes\n"
+                "kwcc: RAM: workspace %lld bytes (lower bound %lld bytes, %.2fx)%s\n",
+                (long long)res.weight_bytes, (long long)res.code_bytes, (long long)(res.weight_bytes + res.code_bytes),
+                (long long)res.workspace_bytes, (long long)res.workspace_bound,
+                res.workspace_bound ? (double)res.workspace_bytes / (double)res.workspace_bound : 1.0,
+                opt.max_ram > 0 ? ", within --max-ram" : opt.max_ram < 0 ? ", the smallest plan" : "");
     kw_result_free(&res);
     free(hpath);
     return st == 0 ? 0 : st == 2 ? 2 : 1;

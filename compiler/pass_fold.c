@@ -25,7 +25,7 @@ static int64_t i64_bin(KwOp op, int64_t a, int64_t b)
     case KW_OP_Pow: {
         int64_t r = 1;
         for (int64_t i = 0; i < b && i < 64; i++)
-            r *= a;
+            r = (int64_t)((uint64_t)r * (uint64_t)a); /* wraps like Mul, never UB */
         return r;
     }
     default: return 0;
@@ -73,11 +73,11 @@ static int fold_i64(KwGraph *g, KwNode *n, KwValue *y)
     switch (n->op) {
     case KW_OP_Neg:
         for (int64_t i = 0; i < cnt; i++)
-            out[i] = -x[i];
+            out[i] = (int64_t)(0 - (uint64_t)x[i]); /* INT64_MIN stays, as in two's complement */
         return 1;
     case KW_OP_Abs:
         for (int64_t i = 0; i < cnt; i++)
-            out[i] = x[i] < 0 ? -x[i] : x[i];
+            out[i] = x[i] < 0 ? (int64_t)(0 - (uint64_t)x[i]) : x[i];
         return 1;
     default: return 0;
     }
@@ -107,14 +107,16 @@ static int fold_reduce_i64(KwGraph *g, KwNode *n, KwValue *y)
             }
         }
         switch (n->op) {
-        case KW_OP_ReduceProd: out[o] *= xv[i]; break;
+        case KW_OP_ReduceProd: out[o] = (int64_t)((uint64_t)out[o] * (uint64_t)xv[i]); break;
         case KW_OP_ReduceMax: out[o] = xv[i] > out[o] ? xv[i] : out[o]; break;
         case KW_OP_ReduceMin: out[o] = xv[i] < out[o] ? xv[i] : out[o]; break;
         case KW_OP_ReduceMean:
-        case KW_OP_ReduceSum: out[o] += xv[i]; break;
+        case KW_OP_ReduceSum: out[o] = (int64_t)((uint64_t)out[o] + (uint64_t)xv[i]); break;
         default: return ERR("int64 %s is not supported", n->op_type);
         }
     }
+    if (n->op == KW_OP_ReduceMean && cnt && !total)
+        return ERR("the int64 mean over an empty axis has no defined result");
     if (n->op == KW_OP_ReduceMean && cnt)
         for (int64_t i = 0; i < cnt; i++)
             out[i] /= total / cnt;

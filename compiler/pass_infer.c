@@ -78,10 +78,12 @@ int kw_bcast_shape(KwGraph *g, const KwNode *n, const KwShape *a, const KwShape 
     return 0;
 }
 
+/* v holds want values; the attribute may hold more (an error), read into buf first */
 static int ints_attr_n(KwGraph *g, const KwNode *n, const char *name, int64_t *v, int want, int64_t def)
 {
     int cnt;
-    KW_TRY(kw_attr_ints(g, n, name, v, KW_MAX_RANK * 2, &cnt));
+    int64_t buf[KW_MAX_RANK * 2];
+    KW_TRY(kw_attr_ints(g, n, name, buf, KW_MAX_RANK * 2, &cnt));
     if (cnt < 0) {
         for (int i = 0; i < want; i++)
             v[i] = def;
@@ -89,6 +91,7 @@ static int ints_attr_n(KwGraph *g, const KwNode *n, const char *name, int64_t *v
     }
     if (cnt != want)
         return ERR("attribute '%s' has %d values, expected %d", name, cnt, want);
+    memcpy(v, buf, (size_t)want * sizeof *v);
     return 0;
 }
 
@@ -531,8 +534,10 @@ static int infer_reduce(KwGraph *g, KwNode *n)
     KW_TRY(kw_attr_int(g, n, "keepdims", 1, &keep));
     KwShape s = {0, {0}};
     for (int i = 0; i < x->shape.rank; i++) {
-        if (mask[i] && x->shape.d[i] == 0 && (n->op == KW_OP_ReduceMax || n->op == KW_OP_ReduceMin))
-            return ERR("reducing an empty axis has no defined result");
+        if (mask[i] && x->shape.d[i] == 0 && (n->op == KW_OP_ReduceMax || n->op == KW_OP_ReduceMin) &&
+            (g->opset < 18 || x->dt != KW_F32))
+            return ERR("reducing an empty axis has no defined result%s",
+                       x->dt != KW_F32 ? " for int64" : " before opset 18 (from 18 on: -inf for ReduceMax, +inf for ReduceMin)");
         if (!mask[i])
             s.d[s.rank++] = x->shape.d[i];
         else if (keep)
@@ -887,7 +892,24 @@ static int infer_layernorm(KwGraph *g, KwNode *n)
         if (!p->data && !kw_shape_eq(&p->shape, &ns))
             return ERR("a run-time %s must have the normalised shape %s", i == 1 ? "scale" : "bias", shp(g, &ns));
     }
-    KW_TRY(only_first_output(g, n, "Mean/InvStdDev"));
+    /* Mean and InvStdDev (lower.c, layernorm_stats): x's shape with the normalised dims 1 */
+    int64_t stash;
+    KW_TRY(kw_attr_int(g, n, "stash_type", 1, &stash));
+    KwShape ms = x->shape;
+    for (int i = (int)a; i < ms.rank; i++)
+        ms.d[i] = 1;
+    for (int i = 1; i < n->n_out; i++) {
+        if (n->out[i] < 0 || !(g->v[n->out[i]].n_use > 0 || kw_ir_is_graph_output(g, n->out[i])))
+            continue;
+        if (stash != 1)
+            return ERR("output %d (Mean/InvStdDev) with stash_type %" PRId64 ": kwcc computes them in float32 "
+                       "(stash_type 1) only", i, stash);
+        if (kw_numel(&ns) == 0)
+            return ERR("output %d (Mean/InvStdDev) of an empty normalised shape %s has no defined value", i,
+                       shp(g, &ns));
+    }
+    for (int i = 1; i < n->n_out; i++)
+        KW_TRY(set_out(g, n, i, KW_F32, &ms));
     return set_out(g, n, 0, KW_F32, &x->shape);
 }
 
@@ -1063,10 +1085,15 @@ int kw_infer_node(KwGraph *g, KwNode *n)
 
 /* Folding evaluates a node whose inputs are all constant now and stores its outputs in the
  * weight blob. A few bytes of model (ConstantOfShape, Expand, Range) must not make kwcc
- * allocate gigabytes: a fold that makes more than 1 GiB out of much less is refused. */
+ * allocate gigabytes: a fold that makes more than 1 GiB out of much less is refused, and so is
+ * one that would take all folds of the model past 64 MiB or twice the memory the model itself
+ * took to load. (A 344-byte model folding an 800 MB Range, or a chain of 800 MB Casts of it,
+ * made kwcc write a 2.3 GB C file; exported graphs fold shape arithmetic and their own
+ * weights, never much more than the model.) */
 #define KW_MAX_FOLD_BYTES ((int64_t)1 << 30)
+#define KW_FOLD_BUDGET_MIN ((int64_t)64 << 20)
 
-static int check_fold_size(KwGraph *g, const KwNode *n)
+static int check_fold_size(KwGraph *g, const KwNode *n, int64_t base)
 {
     int64_t in_bytes = 0, out_bytes = 0;
     for (int k = 0; k < n->n_in; k++) {
@@ -1085,11 +1112,19 @@ static int check_fold_size(KwGraph *g, const KwNode *n)
         return ERR("its inputs are constant, so kwcc would compute its output at compile time: %" PRId64
                    " bytes of constants from %" PRId64 "; kwcc folds at most 1 GiB",
                    out_bytes, in_bytes);
+    int64_t folded = (int64_t)kw_arena_bytes(g->arena) - base;
+    int64_t budget = base > KW_FOLD_BUDGET_MIN / 2 ? 2 * base : KW_FOLD_BUDGET_MIN;
+    if (out_bytes > 0 && folded + out_bytes > budget)
+        return ERR("its inputs are constant, so kwcc would compute its output at compile time: %" PRId64
+                   " bytes, after %" PRId64 " bytes of constants already computed; kwcc folds at most %" PRId64
+                   " bytes per model (64 MiB, or twice what the model takes loaded)",
+                   out_bytes, folded, budget);
     return 0;
 }
 
 int kw_pass_infer(KwGraph *g)
 {
+    int64_t base = (int64_t)kw_arena_bytes(g->arena); /* the loaded model: the fold budget */
     kw_ir_count_uses(g);
     for (int i = 0; i < g->nn; i++) {
         KwNode *n = &g->n[i];
@@ -1107,7 +1142,7 @@ int kw_pass_infer(KwGraph *g)
         }
         if (kw_infer_node(g, n) < 0)
             continue; /* report every bad node in one run */
-        if (check_fold_size(g, n) < 0 || kw_fold_node(g, n) < 0)
+        if (check_fold_size(g, n, base) < 0 || kw_fold_node(g, n) < 0)
             continue;
     }
     /* the generated API hands out float32 only: an int64 output (Shape, an index) would be

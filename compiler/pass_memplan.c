@@ -88,19 +88,45 @@ static int by_size_desc(const void *a, const void *b)
     return x->value < y->value ? -1 : x->value > y->value;
 }
 
+/* longest-lived first (then biggest): long-lived tensors at the bottom, short ones packed above */
+static int by_span_desc(const void *a, const void *b)
+{
+    const Item *x = a, *y = b;
+    int sx = x->last - x->def, sy = y->last - y->def;
+    if (sx != sy)
+        return sx > sy ? -1 : 1;
+    return by_size_desc(a, b);
+}
+
+/* biggest bytes x nodes first */
+static int by_area_desc(const void *a, const void *b)
+{
+    const Item *x = a, *y = b;
+    int64_t ax = x->size * (x->last - x->def + 1), ay = y->size * (y->last - y->def + 1);
+    if (ax != ay)
+        return ax > ay ? -1 : 1;
+    return by_size_desc(a, b);
+}
+
+/* in order of production: first fit along the schedule */
+static int by_def(const void *a, const void *b)
+{
+    const Item *x = a, *y = b;
+    if (x->def != y->def)
+        return x->def < y->def ? -1 : 1;
+    return by_size_desc(a, b);
+}
+
 static int by_off(const void *a, const void *b)
 {
     const Item *const *x = a, *const *y = b;
     return (*x)->off < (*y)->off ? -1 : (*x)->off > (*y)->off;
 }
 
-/* Greedy by size: the biggest requests first, each at the lowest offset where it overlaps
- * in bytes no already placed request that overlaps it in time. Near-optimal in practice
- * (this is the strategy TFLite Micro and TVM's USMP use), and deterministic. */
-static int64_t place_all(KwGraph *g, Item *it, int n)
+/* Each request in the order given at the lowest offset where it overlaps in bytes no already
+ * placed request that overlaps it in time. */
+static int64_t place_in_order(Item *it, int n, Item **conflict)
 {
-    qsort(it, (size_t)n, sizeof *it, by_size_desc);
-    Item **conflict = KW_NEWN(g->arena, Item *, n + 1);
     int64_t peak = 0;
     for (int i = 0; i < n; i++) {
         int nc = 0;
@@ -121,6 +147,27 @@ static int64_t place_all(KwGraph *g, Item *it, int n)
             peak = off + it[i].size;
     }
     return peak;
+}
+
+/* Best fit under a few orders, the smallest peak kept: greedy by size (the strategy TFLite
+ * Micro and TVM's USMP use) is near-optimal in practice but not always; by lifetime, by
+ * bytes x lifetime and in schedule order sometimes pack tighter. Deterministic. */
+static int64_t place_all(KwGraph *g, Item *it, int n)
+{
+    int (*const order[])(const void *, const void *) = {by_size_desc, by_span_desc, by_area_desc, by_def};
+    Item **conflict = KW_NEWN(g->arena, Item *, n + 1);
+    Item *best = KW_NEWN(g->arena, Item, n + 1);
+    int64_t best_peak = -1;
+    for (size_t o = 0; o < KW_COUNTOF(order); o++) {
+        qsort(it, (size_t)n, sizeof *it, order[o]);
+        int64_t peak = place_in_order(it, n, conflict);
+        if (best_peak < 0 || peak < best_peak) {
+            best_peak = peak;
+            memcpy(best, it, sizeof *it * (size_t)n);
+        }
+    }
+    memcpy(it, best, sizeof *it * (size_t)n);
+    return best_peak;
 }
 
 static void for_each_read(const KwGraph *g, const KwNode *n, int *reads, int *cnt)
@@ -363,8 +410,8 @@ static void note_plan(KwGraph *g)
             blocked += n->calls[c].k == KW_K_KWCONV;
     }
     kw_note(g->diag,
-            "memory plan: workspace %" PRId64 " bytes (lower bound %" PRId64 ", %.3fx; with these kernels' scratch %"
-            PRId64 "), weights %" PRId64 " bytes%s",
+            "memory plan: workspace %" PRId64 " bytes (lower bound %" PRId64 ", %.3fx; %" PRId64
+            " with the nodes' scratch as lowered), weights %" PRId64 " bytes%s",
             g->ws_bytes, g->ws_bound, g->ws_bound ? (double)g->ws_bytes / (double)g->ws_bound : 1.0, g->ws_floor,
             g->weight_bytes,
             blocked || portable ? "" : "; every node lowered the fastest way");
@@ -373,60 +420,80 @@ static void note_plan(KwGraph *g)
                 "%d nodes on the portable kernels to save scratch", blocked, portable);
 }
 
-int kw_pass_memplan(KwGraph *g)
+/* From the fastest lowering, caps for every node with adjustable scratch so that the plan fits
+ * in M bytes: 1 if it does, 0 if the heuristic could not make it, -1 on error. */
+static int fit(KwGraph *g, int64_t M, int64_t *live)
 {
-    int64_t M = g->opt ? g->opt->max_ram : 0;
     int nn = g->nn;
-    int64_t *live = KW_NEWN(g->arena, int64_t, nn + 1);
+    for (int i = 0; i < nn; i++)
+        if (!g->n[i].dead && g->n[i].scratch_cap)
+            KW_TRY(recap(g, i, 0));
     KW_TRY(plan_once(g, live));
-    if (M == 0 || (M > 0 && g->ws_bytes <= M)) {
-        note_plan(g);
-        return 0;
+    if (g->ws_bytes <= M)
+        return 1;
+    /* each node's scratch within what the tensors live at it leave of the budget */
+    int changed = 0;
+    for (int i = 0; i < nn; i++) {
+        KwNode *n = &g->n[i];
+        if (!adjustable(g, n) || live[i] + n->scratch_bytes <= M)
+            continue;
+        int64_t cap = M - live[i];
+        int r = recap(g, i, cap > 1 ? cap : 1);
+        KW_TRY(r);
+        changed |= r;
     }
-    if (M > 0) {
-        /* each node's scratch within what the tensors live at it leave of the budget */
-        int changed = 0;
+    if (changed)
+        KW_TRY(plan_once(g, live));
+    /* placement can still overshoot: shrink the caps of the nodes with scratch by the excess */
+    for (int round = 0; round < 8 && g->ws_bytes > M && changed; round++) {
+        int64_t over = g->ws_bytes - M;
+        changed = 0;
         for (int i = 0; i < nn; i++) {
             KwNode *n = &g->n[i];
-            if (!adjustable(g, n) || live[i] + n->scratch_bytes <= M)
+            if (!adjustable(g, n) || n->scratch_bytes <= 64)
                 continue;
-            int64_t cap = M - live[i];
+            int64_t cap = n->scratch_bytes - over;
             int r = recap(g, i, cap > 1 ? cap : 1);
             KW_TRY(r);
             changed |= r;
         }
         if (changed)
             KW_TRY(plan_once(g, live));
-        /* placement can still overshoot: shrink the caps of the nodes whose scratch lies past
-         * the budget, or, when only tensors do, of every node live with them */
-        for (int round = 0; round < 8 && g->ws_bytes > M && changed; round++) {
-            int64_t over = g->ws_bytes - M;
-            changed = 0;
-            for (int i = 0; i < nn; i++) {
-                KwNode *n = &g->n[i];
-                if (!adjustable(g, n) || n->scratch_bytes <= 64)
-                    continue;
-                int64_t cap = n->scratch_bytes - over;
-                int r = recap(g, i, cap > 1 ? cap : 1);
-                KW_TRY(r);
-                changed |= r;
-            }
-            if (changed)
-                KW_TRY(plan_once(g, live));
-        }
-        if (g->ws_bytes <= M) {
-            note_plan(g);
-            return 0;
-        }
     }
-    KW_TRY(plan_smallest(g));
-    if (M < 0 || g->ws_bytes <= M) {
+    return g->ws_bytes <= M;
+}
+
+int kw_pass_memplan(KwGraph *g)
+{
+    int64_t M = g->opt ? g->opt->max_ram : 0;
+    int64_t *live = KW_NEWN(g->arena, int64_t, g->nn + 1);
+    KW_TRY(plan_once(g, live));
+    if (M == 0 || (M > 0 && g->ws_bytes <= M)) {
         note_plan(g);
         return 0;
     }
-    const KwNode *b = g->ws_bound_node >= 0 ? &g->n[g->ws_bound_node] : NULL;
-    return kw_error(g->diag, NULL,
-                    "--max-ram %" PRId64 ": the workspace cannot be made that small; the smallest kwcc reaches for "
-                    "this model is %" PRId64 " bytes (lower bound %" PRId64 " bytes: the tensors live at node '%s' (%s))",
-                    M, g->ws_bytes, g->ws_bound, b ? b->name : "?", b ? b->op_type : "?");
+    int r = M > 0 ? fit(g, M, live) : 0;
+    KW_TRY(r);
+    if (r) {
+        note_plan(g);
+        return 0;
+    }
+    KW_TRY(plan_smallest(g));
+    int64_t smallest = g->ws_bytes;
+    if (M > 0 && smallest > M) {
+        const KwNode *b = g->ws_bound_node >= 0 ? &g->n[g->ws_bound_node] : NULL;
+        return kw_error(g->diag, NULL,
+                        "--max-ram %" PRId64 ": the workspace cannot be made that small; the smallest kwcc reaches "
+                        "for this model is %" PRId64 " bytes (lower bound %" PRId64
+                        " bytes: the tensors live at node '%s' (%s))",
+                        M, smallest, g->ws_bound, b ? b->name : "?", b ? b->op_type : "?");
+    }
+    /* the smallest workspace; now the fastest lowering the heuristic finds within it (nodes
+     * away from the peak keep bigger blocks, the whole attention, the vector kernels) */
+    r = fit(g, smallest, live);
+    KW_TRY(r);
+    if (!r)
+        KW_TRY(plan_smallest(g));
+    note_plan(g);
+    return 0;
 }

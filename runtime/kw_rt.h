@@ -162,7 +162,8 @@ typedef struct KwLayerNormP {
  *         [ (w3 nl)[0:start], loc, (w3 nl)[start:NL], zero ] + b2[j*P..]  (w3: [NL][B])
  *   a[j][p] = z[j][p] / (sum_q |z[j][q]| + eps)       over all P planes (eps = 1e-3)
  *   A[j][c] = tscale * a[j][c] + tb[j*n + c]          for c < n (zero plane dropped)
- * scratch needs hidden + m*P (+ m*R with basis) floats. */
+ * scratch needs hidden + m*P (+ m*R with basis) floats. A may be scratch + hidden (the z
+ * above): each row of A is written after its row of z was read, and never past it. */
 typedef struct KwAttnP {
     int C, HW, hidden, m, n;
     int ln;
@@ -183,19 +184,25 @@ typedef struct KwAsmP {
     const int *base;
 } KwAsmP;
 
-/* A KernelWarehouse conv on the portable path with the kernel never assembled whole: the
- * output channels are taken bo at a time; for each block the mixtures whose cells cover
- * those channels are assembled into W (bo * conv.wso floats, laid out as kw_conv reads it),
- * then the block is convolved. as is the assembly of the whole kernel (what kw_assemble would
- * run) with the cell's output-channel loop kept outermost and unmerged: cnt[0] = cell_out,
- * ds[0] = conv.wso; a mixture's base[j] / conv.wso is its first output channel. conv is the
- * whole layer at batch 1. Each weight and each output is the same sum in the same order as
- * kw_assemble then kw_conv compute it: the results are bit for bit those of the unblocked
- * path. With groups (conv.G > 1) bo divides O/G or is a multiple of it. */
+/* A KernelWarehouse conv on the portable path in little memory: the assembled kernel is never
+ * whole, nor, unless full, the attention's m x n matrix. The attention's hidden vector is
+ * computed once (with full = 1, every mixture's row of the attention too); then the output
+ * channels are taken bo at a time: for each block, each mixture whose cells cover some of
+ * those channels gets its row of the attention (unless full: the row is then recomputed for
+ * every block it serves) and assembles its part of the block into W (bo * conv.wso floats,
+ * laid out as kw_conv reads it), and the block is convolved. as is the assembly of the whole kernel (what kw_assemble would run) with the
+ * cell's output-channel loop kept outermost and unmerged: cnt[0] = cell_out, ds[0] =
+ * conv.wso; base[j] / conv.wso is mixture j's first output channel. conv is the whole layer
+ * at batch 1. Every attention value, weight and output is the same sum in the same order as
+ * kw_attention, kw_assemble and kw_conv compute it: the results are bit for bit those of the
+ * unblocked path. With groups (conv.G > 1) bo divides O/G or is a multiple of it.
+ * scratch: attn.hidden + (n + 1) (+ L + B + 1 with basis) floats, times m with full (the
+ * scratch of kw_attention, A over z), then W at w_off floats. */
 typedef struct KwKwConvBP {
+    KwAttnP attn;
     KwConvP conv;
     KwAsmP as;
-    int bo;
+    int bo, full, w_off;
 } KwKwConvBP;
 
 /* The vector direct convolution (kw_rt_simd.c): geometry on phase planes, see there.
@@ -241,9 +248,10 @@ KW_RT_FN void kw_attention(const KwAttnP *p, const float *x, const float *w1, co
                            const float *b2, const float *w3, const float *tb,
                            float *scratch, float *A);
 KW_RT_FN void kw_assemble(const KwAsmP *p, const float *A, const float *E, float *W);
-KW_RT_FN void kw_kwconv(const KwKwConvBP *p, const float *x, const float *A, const float *E,
-                        const float *scale, const float *bias, const float *res, float *y,
-                        float *W);
+KW_RT_FN void kw_kwconv(const KwKwConvBP *p, const float *x, const float *w1, const float *b1,
+                        const float *ln_g, const float *ln_b, const float *w2, const float *b2,
+                        const float *w3, const float *tb, const float *E, const float *scale,
+                        const float *bias, const float *res, float *y, float *scratch);
 #endif
 
 #endif /* KW_RT_H */

@@ -492,15 +492,14 @@ KW_RT_FN void kw_layernorm(const KwLayerNormP *p, const float *x, const float *s
         }
 }
 
-/*@@ kw_attention */
-KW_RT_FN void kw_attention(const KwAttnP *p, const float *x, const float *w1, const float *b1,
-                           const float *ln_g, const float *ln_b, const float *w2,
-                           const float *b2, const float *w3, const float *tb,
-                           float *scratch, float *A)
+/*@@ kw__attn */
+/* (the attention's two halves, shared by kw_attention and kw_kwconv) */
+/* The attention's hidden vector h (p->hidden floats): the input pooled (a sum: 1/HW is in w1),
+ * fc1, LayerNorm (ln = 1 only), ReLU. */
+KW_RT_LOCAL void kw__attn_hidden(const KwAttnP *p, const float *x, const float *w1, const float *b1,
+                                 const float *ln_g, const float *ln_b, float *h)
 {
-    int P = p->n + 1, NL = p->n - p->L, R = p->L + p->B + 1;
-    float *h = scratch, *z = scratch + p->hidden, *yb = z + (long)p->m * P;
-    int c, i, j, q;
+    int c, i;
     /* pool (sum; 1/HW is in w1) fused with fc1: h = w1 s + b1 */
     for (i = 0; i < p->hidden; i++)
         h[i] = b1 ? b1[i] : 0.0f;
@@ -530,48 +529,66 @@ KW_RT_FN void kw_attention(const KwAttnP *p, const float *x, const float *w1, co
     }
     for (i = 0; i < p->hidden; i++)
         h[i] = h[i] > 0.0f ? h[i] : 0.0f;
+}
+
+/* Mixture j's row of the attention from h: the P = n + 1 logits into z (with basis = 1, the
+ * R values of fc2 into yb first), normalised, then A[c] for c < n. A may be z. */
+KW_RT_LOCAL void kw__attn_row(const KwAttnP *p, int j, const float *h, const float *w2,
+                              const float *b2, const float *w3, const float *tb, float *z,
+                              float *yb, float *A)
+{
+    int P = p->n + 1, NL = p->n - p->L, R = p->L + p->B + 1;
+    int c, i, q;
+    float den = 0.0f;
     if (!p->basis) {
-        for (q = 0; q < p->m * P; q++) {
-            const float *wr = w2 + (long)q * p->hidden;
-            float acc = b2[q];
+        for (q = 0; q < P; q++) {
+            const float *wr = w2 + ((long)j * P + q) * p->hidden;
+            float acc = b2[(long)j * P + q];
             for (i = 0; i < p->hidden; i++)
                 acc += wr[i] * h[i];
             z[q] = acc;
         }
     } else {
-        for (q = 0; q < p->m * R; q++) {
-            const float *wr = w2 + (long)q * p->hidden;
+        for (q = 0; q < R; q++) {
+            const float *wr = w2 + ((long)j * R + q) * p->hidden;
             float acc = 0.0f;
             for (i = 0; i < p->hidden; i++)
                 acc += wr[i] * h[i];
             yb[q] = acc;
         }
-        for (j = 0; j < p->m; j++) {
-            const float *row = yb + (long)j * R; /* [loc L | nl B | zero] */
-            float *zr = z + (long)j * P;
-            for (c = 0; c < NL; c++) {
-                const float *w3r = w3 + (long)c * p->B;
-                float acc = 0.0f;
-                for (i = 0; i < p->B; i++)
-                    acc += w3r[i] * row[p->L + i];
-                zr[c < p->start ? c : c + p->L] = acc;
-            }
-            for (c = 0; c < p->L; c++)
-                zr[p->start + c] = row[c];
-            zr[p->n] = row[p->L + p->B];
-            for (c = 0; c < P; c++)
-                zr[c] += b2[(long)j * P + c];
+        /* yb is [loc L | nl B | zero] */
+        for (c = 0; c < NL; c++) {
+            const float *w3r = w3 + (long)c * p->B;
+            float acc = 0.0f;
+            for (i = 0; i < p->B; i++)
+                acc += w3r[i] * yb[p->L + i];
+            z[c < p->start ? c : c + p->L] = acc;
         }
-    }
-    for (j = 0; j < p->m; j++) {
-        const float *zr = z + (long)j * P;
-        float den = 0.0f;
+        for (c = 0; c < p->L; c++)
+            z[p->start + c] = yb[c];
+        z[p->n] = yb[p->L + p->B];
         for (c = 0; c < P; c++)
-            den += zr[c] < 0.0f ? -zr[c] : zr[c];
-        den += p->eps;
-        for (c = 0; c < p->n; c++)
-            A[(long)j * p->n + c] = p->tscale * (zr[c] / den) + tb[(long)j * p->n + c];
+            z[c] += b2[(long)j * P + c];
     }
+    for (c = 0; c < P; c++)
+        den += z[c] < 0.0f ? -z[c] : z[c];
+    den += p->eps;
+    for (c = 0; c < p->n; c++)
+        A[c] = p->tscale * (z[c] / den) + tb[(long)j * p->n + c];
+}
+
+/*@@ kw_attention */
+KW_RT_FN void kw_attention(const KwAttnP *p, const float *x, const float *w1, const float *b1,
+                           const float *ln_g, const float *ln_b, const float *w2,
+                           const float *b2, const float *w3, const float *tb,
+                           float *scratch, float *A)
+{
+    int P = p->n + 1, R = p->L + p->B + 1, j;
+    float *h = scratch, *z = scratch + p->hidden, *yb = z + (long)p->m * P;
+    kw__attn_hidden(p, x, w1, b1, ln_g, ln_b, h);
+    /* row by row; with A over z, row j of A only overwrites rows of z already used */
+    for (j = 0; j < p->m; j++)
+        kw__attn_row(p, j, h, w2, b2, w3, tb, z + (long)j * P, yb + (long)j * R, A + (long)j * p->n);
 }
 
 /*@@ kw_assemble */
@@ -618,17 +635,25 @@ KW_RT_FN void kw_assemble(const KwAsmP *p, const float *A, const float *E, float
 }
 
 /*@@ kw_kwconv */
-/* kwcc pastes kw_conv and kw_assemble with this section (codegen/emit_c.c). */
-KW_RT_FN void kw_kwconv(const KwKwConvBP *p, const float *x, const float *A, const float *E,
-                        const float *scale, const float *bias, const float *res, float *y,
-                        float *W)
+/* kwcc pastes kw__attn, kw_assemble and kw_conv with this section (codegen/emit_c.c). */
+KW_RT_FN void kw_kwconv(const KwKwConvBP *p, const float *x, const float *w1, const float *b1,
+                        const float *ln_g, const float *ln_b, const float *w2, const float *b2,
+                        const float *w3, const float *tb, const float *E, const float *scale,
+                        const float *bias, const float *res, float *y, float *scratch)
 {
     const KwConvP *cp = &p->conv;
     long wso = cp->wso;
     long in_plane = (long)cp->in[0] * cp->in[1] * cp->in[2];
     long out_plane = (long)cp->out[0] * cp->out[1] * cp->out[2];
     int Og = cp->O / cp->G, Cg = cp->C / cp->G, rows = p->as.cnt[0];
+    int P = p->attn.n + 1, R = p->attn.L + p->attn.B + 1;
+    float *h = scratch, *z = scratch + p->attn.hidden, *W = scratch + p->w_off;
+    float *yb = z + (p->full ? (long)p->attn.m * P : P);
     int o0, j;
+    kw__attn_hidden(&p->attn, x, w1, b1, ln_g, ln_b, h);
+    if (p->full) /* the whole attention up front, A over z, as kw_attention computes it */
+        for (j = 0; j < p->attn.m; j++)
+            kw__attn_row(&p->attn, j, h, w2, b2, w3, tb, z + (long)j * P, yb + (long)j * R, z + (long)j * p->attn.n);
     for (o0 = 0; o0 < cp->O; o0 += p->bo) {
         int nb = cp->O - o0 < p->bo ? cp->O - o0 : p->bo;
         KwAsmP a = p->as;
@@ -641,9 +666,13 @@ KW_RT_FN void kw_kwconv(const KwKwConvBP *p, const float *x, const float *A, con
             int hi = r0 + rows < o0 + nb ? r0 + rows : o0 + nb;
             if (lo >= hi)
                 continue;
+            /* mixture j's row of the attention (computed now unless full), then its rows
+             * lo..hi of the kernel */
+            if (!p->full)
+                kw__attn_row(&p->attn, j, h, w2, b2, w3, tb, z, yb, z);
             a.cnt[0] = hi - lo;
             base = (int)((long)(lo - o0) * wso + p->as.base[j] % wso);
-            kw_assemble(&a, A + (long)j * p->as.n, E + (long)(lo - r0) * p->as.ss[0], W);
+            kw_assemble(&a, p->full ? z + (long)j * p->attn.n : z, E + (long)(lo - r0) * p->as.ss[0], W);
         }
         c.O = nb;
         c.G = nb >= Og ? nb / Og : 1;

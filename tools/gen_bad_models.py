@@ -241,6 +241,28 @@ def gen_graph_level():
     case("output_is_initializer", m, 0, "-", "an initializer that is also a graph output")
     m = model([node("Relu", ["X"], ["Y"], name="relu0")], [vi("X", [1, 4])], [vi("Y", [1, 4]), vi("Y", [1, 4])])
     case("output_twice", m, 0, "-", "the same value listed twice as graph output")
+    # the generated API is float32 only: an int64 graph output used to be copied out as floats
+    m = model([node("Shape", ["X"], ["S"], name="shape0")], [vi("X", [1, 4])], [vi("S", [2], I64)])
+    case("output_int64", m, 2, "graph output 'S' is int64; kwcc models produce float32 outputs only",
+         "a Shape (int64) as graph output")
+    i64_init = init("K", np.array([3, 5], dtype=np.int64))
+    m = model([node("Relu", ["X"], ["Y"], name="relu0")], [vi("X", [1, 4])], [vi("Y", [1, 4]), vi("K", [2], I64)],
+              [i64_init])
+    case("output_int64_initializer", m, 2, "graph output 'K' is int64", "an int64 initializer as graph output")
+    # ReduceMax/ReduceMin over an empty axis: undefined before opset 18, -inf/+inf from 18 on
+    m = model([node("ReduceMax", ["X"], ["Y"], name="rmax0", axes=[1])], [vi("X", [2, 0])], [vi("Y", [2, 1])])
+    case("reducemax_empty_axis_op13", m, 2, "node 'rmax0' (ReduceMax): reducing an empty axis has no defined "
+         "result before opset 18", "ReduceMax over an empty axis at opset 13")
+    m = model([node("ReduceMin", ["X", "ax"], ["Y"], name="rmin0")], [vi("X", [2, 0])], [vi("Y", [2, 1])],
+              [init("ax", np.array([1], dtype=np.int64))], opset=18)
+    case("reducemin_empty_axis_op18", m, 0, "-", "ReduceMin over an empty axis at opset 18 (+inf): compiles")
+    # opsets below 11: accepted when every op is the very op of opset 11, else one error per op
+    m = relu_model(opset=6)
+    case("opset_6_relu", m, 0, "-", "Relu at opset 6 (unchanged up to opset 13): compiles")
+    m = model([node("Relu", ["X"], ["R"], name="relu0"), node("Softmax", ["R"], ["Y"], name="sm0")],
+              [vi("X", [1, 4])], [vi("Y", [1, 4])], opset=10)
+    case("opset_10_softmax", m, 2, "node 'sm0' (Softmax): the model uses opset 10; kwcc implements opsets 11 to 21",
+         "Softmax at opset 10 (changed at 11 and 13)")
 
 
 # ---------------------------------------------------------------- nodes and attributes
@@ -609,6 +631,27 @@ def gen_big():
     case("many_errors", m, 2, "further errors", "500 unknown ops: the error flood is capped")
 
 
+# ---------------------------------------------------------------- fuzz regressions
+
+def gen_fuzz_regressions():
+    """fuzz/regress: inputs the fuzzer found (each fixed), with fuzz/regress/expect.txt."""
+    d = os.path.join(ROOT, "fuzz", "regress")
+    what = []  # the comment lines above an entry ("#" alone ends the header)
+    with open(os.path.join(d, "expect.txt")) as fh:
+        for line in fh:
+            line = line.rstrip("\n")
+            if line == "#" or not line:
+                what = []
+            elif line.startswith("#"):
+                what.append(line[1:].strip())
+            else:
+                f, code, frag = line.split(" ", 2)
+                with open(os.path.join(d, f), "rb") as mf:
+                    case("fuzz_" + f[:-len(".onnx")], mf.read(), int(code), frag,
+                         "fuzz/regress/%s: %s" % (f, " ".join(what)))
+                what = []
+
+
 def main():
     gen_file_level()
     gen_graph_level()
@@ -616,6 +659,7 @@ def main():
     gen_shape_level()
     gen_tensor_level()
     gen_big()
+    gen_fuzz_regressions()
     if "--list" in sys.argv:
         for f, data, code, frag, what in CASES:
             print("%-32s %6d  %d  %s" % (f, len(data), code, what))

@@ -1,7 +1,8 @@
 /* onnx_load.c -- ONNX ModelProto -> KwGraph.
  *
  * protobuf-c unpacks into the compile arena (its allocator never frees). Then:
- *   opset_import    the default domain's version must be within 11..21;
+ *   opset_import    the default domain's version must be within 11..21, or 1..10 for a model
+ *                   whose every op is unchanged from that opset to 11 (op_since_11);
  *   initializers    become constants (raw_data copied with memcpy, little-endian);
  *   graph inputs    that are not initializers become the model's inputs (float32, static);
  *   nodes           op_type looked up in ops.def; arity and attribute names checked;
@@ -223,7 +224,7 @@ static int opset_of(KwGraph *g, const Onnx__ModelProto *m)
     }
     if (!found)
         return kw_error(g->diag, NULL, "the model imports no opset of the default ONNX domain");
-    if (version < 11 || version > 21) /* checked before the narrowing to int */
+    if (version < 1 || version > 21) /* checked before the narrowing to int; 1..10: per op */
         return kw_error(g->diag, NULL, "the model uses opset %" PRId64 "; kwcc implements opsets 11 to 21",
                         version);
     g->opset = (int)version;
@@ -389,6 +390,30 @@ static KwOp find_op(const char *op_type)
     return KW_OP_COUNT;
 }
 
+/* The opset at which the version of an op that opset 11 uses was introduced: a model of an older
+ * opset N is compiled as well when each of its ops has since <= N, i.e. is the very op kwcc
+ * implements at opset 11 (the ONNX node tests of GlobalAveragePool and HardSigmoid import
+ * opsets 1 and 6). Ops not listed changed at 11 or came later. */
+static const struct {
+    const char *op;
+    int since;
+} op_since_11[] = {
+    {"BatchNormalization", 9}, {"Relu", 6}, {"LeakyRelu", 6}, {"HardSigmoid", 6}, {"Sqrt", 6},
+    {"Erf", 9}, {"Abs", 6}, {"Neg", 6}, {"Sigmoid", 6}, {"Exp", 6}, {"Log", 6}, {"Tanh", 6},
+    {"Reciprocal", 6}, {"Floor", 6}, {"Ceil", 6}, {"Add", 7}, {"Sub", 7}, {"Mul", 7}, {"Div", 7},
+    {"Pow", 7}, {"Max", 8}, {"Min", 8}, {"GlobalAveragePool", 1}, {"GlobalMaxPool", 1},
+    {"MatMul", 9}, {"Reshape", 5}, {"Identity", 1}, {"Dropout", 10}, {"Transpose", 1},
+    {"Expand", 8}, {"ConstantOfShape", 9}, {"Shape", 1}, {"Cast", 9},
+};
+
+static int op_unchanged_since(const char *op_type, int opset)
+{
+    for (size_t i = 0; i < KW_COUNTOF(op_since_11); i++)
+        if (strcmp(op_since_11[i].op, op_type) == 0)
+            return opset >= op_since_11[i].since;
+    return 0;
+}
+
 static int load_graph_inputs(KwGraph *g, const Onnx__GraphProto *gp, NameMap *names)
 {
     g->inputs = KW_NEWN(g->arena, int, gp->n_input + 1);
@@ -474,6 +499,12 @@ static int load_nodes(KwGraph *g, const Onnx__GraphProto *gp, NameMap *names)
         KwOp op = find_op(op_type);
         if (op == KW_OP_COUNT) {
             kw_error(g->diag, &tmp, "unsupported op '%s' (opset %d)", op_type, g->opset);
+            goto failed;
+        }
+        if (g->opset < 11 && !op_unchanged_since(op_type, g->opset)) {
+            kw_error(g->diag, &tmp,
+                     "the model uses opset %d; kwcc implements opsets 11 to 21 (and older ones for ops unchanged "
+                     "since), and %s differs at opset %d from its opset 11 version", g->opset, op_type, g->opset);
             goto failed;
         }
         const KwOpInfo *info = &kw_op_info[op];
