@@ -311,7 +311,7 @@ static void simd_choose(KwGraph *g, KwConvFP *p, int co)
     double k = (double)p->Cg * p->taps; /* multiply-adds per output: the epilogue's weight */
     double cost_a = 1.25 * (double)p->Qpad / pix * (double)((p->Og + 7) / 8 * 8) / p->Og * (1.0 + 4.0 / k);
     double cost_b = (double)((p->OW + P - 1) / P * P) / p->OW * (double)((p->Og + RB - 1) / RB * RB) / p->Og *
-                    (1.0 + 40.0 / k); /* B's epilogue is scalar: it matters for small C*taps */
+                    (1.0 + 100.0 / k); /* B's epilogue is scalar: it matters for small C*taps */
     int b_ok = co < 0 || (co % RB == 0 && p->Og % RB == 0);
     int a_ok = co < 0 || (co % 8 == 0 && p->Og % 8 == 0);
     p->rb = (b_ok && (cost_b <= cost_a || !a_ok)) ? RB : a_ok ? 8 : 0;
@@ -324,8 +324,11 @@ static void simd_choose(KwGraph *g, KwConvFP *p, int co)
  * case is not one the vector kernels handle (3-D, more than 64 taps). */
 static int simd_geom(KwGraph *g, const KwWinGeom *wg, int O, int G, KwConvFP *p)
 {
-    if (wg->nsp > 2)
-        return -1;
+    if (wg->nsp > 2 || G < 1 || O < 1 || wg->N < 1 || wg->C < 1)
+        return -1; /* 3-D, or an empty tensor: the portable loops handle it */
+    for (int d = 0; d < wg->nsp; d++)
+        if (wg->out[d] < 1 || wg->in[d] < 1)
+            return -1;
     memset(p, 0, sizeof *p);
     int two = wg->nsp == 2, i = two ? 0 : -1; /* 1-D: H = OH = 1 */
     p->N = (int)wg->N;
@@ -379,8 +382,10 @@ static void simd_direct(KwGraph *g, int x, KwConvFP *p)
 
 static int64_t simd_scratch_floats(const KwConvFP *p, int dw)
 {
-    int64_t ybuf = dw ? p->Qpad : p->rb == 8 ? 8 * (int64_t)p->Qpad : 0; /* variant A's Y' */
-    return (p->direct ? 0 : (int64_t)p->sh * p->sw * (dw ? 1 : p->Cg) * p->plane) + ybuf;
+    if (dw) /* two sets of planes, each with a vector's slack (kw_dwconv_simd) */
+        return 2 * ((int64_t)p->sh * p->sw * p->plane + 16);
+    int64_t ybuf = p->rb == 8 ? 8 * (int64_t)p->Qpad : 0; /* variant A's Y' */
+    return (p->direct ? 0 : (int64_t)p->sh * p->sw * p->Cg * p->plane) + ybuf;
 }
 
 /* ONNX weight [O][Cg][taps] -> [G][O/g/rb][Cg][taps][rb], zero rows past O/g. */

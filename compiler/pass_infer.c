@@ -1093,7 +1093,43 @@ int kw_infer_node(KwGraph *g, KwNode *n)
 #define KW_MAX_FOLD_BYTES ((int64_t)1 << 30)
 #define KW_FOLD_BUDGET_MIN ((int64_t)64 << 20)
 
-static int check_fold_size(KwGraph *g, const KwNode *n, int64_t base)
+/* Compute is bounded too: a 342-byte model can ask for a Conv of two ConstantOfShape tensors
+ * that takes 9 G multiply-adds (6 s), and huge pads make the work per output byte unbounded.
+ * Multiply-adds of the ops whose work is not linear in their bytes; at most 2^31 per fold and
+ * 2^33 per model (the portable kernels do about 1.5 G a second). */
+#define KW_MAX_FOLD_WORK 2147483648.0
+
+static double fold_work(KwGraph *g, const KwNode *n)
+{
+    const KwValue *x = kw_in(g, n, 0), *w = n->n_in > 1 ? kw_in(g, n, 1) : NULL, *y = kw_out(g, n, 0);
+    if (!x || !y || y->shape.rank < 0)
+        return 0;
+    double out = (double)kw_numel(&y->shape), k = 1;
+    switch (n->op) {
+    case KW_OP_Conv:
+        for (int i = 1; w && i < w->shape.rank; i++)
+            k *= (double)w->shape.d[i];
+        return out * k;
+    case KW_OP_Gemm: {
+        int64_t ta = 0;
+        kw_attr_int(g, n, "transA", 0, &ta);
+        return x->shape.rank == 2 ? out * (double)x->shape.d[ta ? 0 : 1] : 0;
+    }
+    case KW_OP_MatMul: return x->shape.rank ? out * (double)x->shape.d[x->shape.rank - 1] : 0;
+    case KW_OP_MaxPool:
+    case KW_OP_AveragePool: {
+        KwWinGeom wg;
+        if (kw_win_geom(g, n, &x->shape, NULL, &wg) < 0)
+            return 0;
+        for (int i = 0; i < wg.nsp; i++)
+            k *= (double)wg.k[i];
+        return out * k;
+    }
+    default: return 0;
+    }
+}
+
+static int check_fold_size(KwGraph *g, const KwNode *n, int64_t base, double *work_done)
 {
     int64_t in_bytes = 0, out_bytes = 0;
     for (int k = 0; k < n->n_in; k++) {
@@ -1119,12 +1155,19 @@ static int check_fold_size(KwGraph *g, const KwNode *n, int64_t base)
                    " bytes, after %" PRId64 " bytes of constants already computed; kwcc folds at most %" PRId64
                    " bytes per model (64 MiB, or twice what the model takes loaded)",
                    out_bytes, folded, budget);
+    double work = fold_work(g, n);
+    if (work > KW_MAX_FOLD_WORK || *work_done + work > 4 * KW_MAX_FOLD_WORK)
+        return ERR("its inputs are constant, so kwcc would compute it at compile time: %.3g multiply-adds%s; kwcc "
+                   "folds at most 2^31 per node and 2^33 per model",
+                   work, *work_done > 0 ? " after what it folded already" : "");
+    *work_done += work;
     return 0;
 }
 
 int kw_pass_infer(KwGraph *g)
 {
     int64_t base = (int64_t)kw_arena_bytes(g->arena); /* the loaded model: the fold budget */
+    double work = 0;
     kw_ir_count_uses(g);
     for (int i = 0; i < g->nn; i++) {
         KwNode *n = &g->n[i];
@@ -1142,7 +1185,7 @@ int kw_pass_infer(KwGraph *g)
         }
         if (kw_infer_node(g, n) < 0)
             continue; /* report every bad node in one run */
-        if (check_fold_size(g, n, base) < 0 || kw_fold_node(g, n) < 0)
+        if (check_fold_size(g, n, base, &work) < 0 || kw_fold_node(g, n) < 0)
             continue;
     }
     /* the generated API hands out float32 only: an int64 output (Shape, an index) would be

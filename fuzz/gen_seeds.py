@@ -3,9 +3,11 @@
 
 The KW fixtures of tests/fixtures/kw are 74 to 200 KB each: too big for a fuzz seed (libFuzzer
 mutates the whole input, and would spend its time in weight bytes). These are one- and two-layer
-KW nets of a few channels (1 to 3 KB), exported like the fixtures (tools/kwgen, torch.onnx,
-constant folding), so that pass_kw.c sees the real pattern. The other seeds are copied from
-tests/fixtures by fuzz/make_corpus.sh. Dev-time only; the outputs are committed.
+KW nets of a few channels (8 and 16 KB), exported like the fixtures (tools/kwgen, torch.onnx,
+constant folding), so that pass_kw.c sees the real pattern; --ops writes three models of the ops
+no op fixture uses. The other seeds are copies: corpus/op_<case>.onnx of every
+tests/fixtures/ops/<case>/model.onnx, corpus/net_<case>.onnx of four small nets. Dev-time only;
+the outputs are committed.
 
     /work/venv/bin/python fuzz/gen_seeds.py          # the KW seeds (torch)
     /work/venv/bin/python fuzz/gen_seeds.py --ops    # the op seeds (onnx)

@@ -3,7 +3,9 @@
 #
 #   fuzz/run.sh [--smoke] [--time SECONDS] [--jobs N] [--build DIR] [-- libFuzzer options...]
 #
-#   --smoke      CI: 60 s on one core from the committed seed corpus only (nothing is kept)
+#   --smoke      CI: a fixed seed and a fixed number of runs (150000, about 45 s) on one core from
+#                the committed seed corpus only (nothing is kept): the same inputs on every machine, so
+#                a CI failure is a reproducible one; KWCC_FUZZ_SEED, KWCC_FUZZ_SMOKE_RUNS override
 #   --time S     total run time (default 3600: the documented long run)
 #   --jobs N     parallel workers (libFuzzer -fork=N; default 1)
 #   --build DIR  build directory (default build-fuzz, configured here with clang -DKWCC_FUZZ=ON)
@@ -18,7 +20,7 @@ root=$(dirname "$here")
 time=3600 jobs=1 build=$root/build-fuzz smoke=0
 while [ $# -gt 0 ]; do
     case $1 in
-    --smoke) smoke=1 time=${KWCC_FUZZ_SMOKE_TIME:-60} ;;
+    --smoke) smoke=1 time=${KWCC_FUZZ_SMOKE_TIME:-240} ;;
     --time) time=$2; shift ;;
     --jobs) jobs=$2; shift ;;
     --build) build=$2; shift ;;
@@ -47,6 +49,9 @@ else
 fi
 opts=(-dict="$here/kwcc.dict" -max_total_time="$time" -timeout=60 -rss_limit_mb=2048 -malloc_limit_mb=2048
       -max_len=32768 -artifact_prefix="$build/artifacts/" -print_final_stats=1)
+if [ "$smoke" = 1 ]; then
+    opts+=(-seed="${KWCC_FUZZ_SEED:-1}" -runs="${KWCC_FUZZ_SMOKE_RUNS:-150000}")
+fi
 if [ "$jobs" -gt 1 ]; then
     opts+=(-fork="$jobs" -ignore_crashes=0)
 fi

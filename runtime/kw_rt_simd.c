@@ -43,6 +43,7 @@ typedef __m512 kw_vf;
 #define KW_VMAX(a, b) _mm512_max_ps((a), (b))
 #define KW_VADD(a, b) _mm512_add_ps((a), (b))
 #define KW_VMIN(a, b) _mm512_min_ps((a), (b))
+#define KW_VSTORE_N(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (n)) - 1u), (v))
 #elif defined(KW_SIMD_AVX2)
 #include <immintrin.h>
 #define KW_VL 8
@@ -73,6 +74,15 @@ typedef float32x4_t kw_vf;
 #define KW_VMIN(a, b) vminq_f32((a), (b))
 #else
 #error "kw_rt_simd.c needs KW_SIMD_AVX512, KW_SIMD_AVX2 or KW_SIMD_NEON"
+#endif
+#ifndef KW_VSTORE_N /* the first n < KW_VL lanes of v */
+#define KW_VSTORE_N(p, v, n) kw__vstore_n((p), (v), (n))
+KW_RT_LOCAL void kw__vstore_n(float *p, kw_vf v, int n)
+{
+    float tmp[KW_VL];
+    KW_VSTORE(tmp, v);
+    memcpy(p, tmp, sizeof(float) * (size_t)n);
+}
 #endif
 #define KW_TILE (KW_VL * KW_NV) /* pixels per micro-tile */
 #define KW_L2_BLOCK (700 * 1024) /* largest kernel block kw_kwconv_simd double-buffers */
@@ -384,7 +394,8 @@ KW_RT_FN void kw_conv_simd(const KwConvFP *pp, const float *x, const float *w, c
 {
     KwConvFP p = *pp;
     long shift[64];
-    float *planes = scratch, *out = scratch + (p.direct ? 0 : (long)p.sh * p.sw * p.Cg * p.plane);
+    /* no arithmetic on scratch when it is NULL (a direct conv without Y' needs none): UB in C */
+    float *planes = scratch, *out = p.direct ? scratch : scratch + (long)p.sh * p.sw * p.Cg * p.plane;
     int nb, g, ob, nob = (p.Og + p.rb - 1) / p.rb;
     long wg = (long)nob * p.taps * p.Cg * p.rb, img = (long)p.O * p.OH * p.OW;
     kw__shifts(&p, shift);
@@ -404,36 +415,72 @@ KW_RT_FN void kw_conv_simd(const KwConvFP *pp, const float *x, const float *w, c
 }
 
 /*@@ kw_dwconv_simd */
-/* Depthwise conv (C/g = O/g = 1) with weights [C][taps]: per channel, taps x pixel vectors. */
+#define KW_DW_U 4 /* output rows in flight (independent FMA chains) */
+
+/* Rows oh0 .. oh0+nr-1 (nr <= KW_DW_U) of one channel, the pixel vector at column ow (cnt
+ * valid lanes): all taps, then the epilogue in registers. taps is a constant at the 3x3 call
+ * site, so the tap loop unrolls. */
+KW_RT_LOCAL inline void kw__dw_rows(const KwConvFP *p, const float *pl, const long *shift, const float *wc, int taps,
+                                    int oh0, int nr, int ow, int cnt, kw_vf s, kw_vf b, const float *rc, float *yc)
+{
+    kw_vf acc[KW_DW_U];
+    int t, u;
+    for (u = 0; u < KW_DW_U; u++)
+        acc[u] = KW_VZERO();
+    for (t = 0; t < taps; t++) {
+        kw_vf wt = KW_VSET1(wc[t]);
+        const float *xs = pl + shift[t] + (long)oh0 * p->Wq + ow;
+        for (u = 0; u < KW_DW_U; u++)
+            if (u < nr)
+                acc[u] = KW_VFMA(wt, KW_VLOAD(xs + (long)u * p->Wq), acc[u]);
+    }
+    for (u = 0; u < KW_DW_U && u < nr; u++) {
+        long at = (long)(oh0 + u) * p->OW + ow;
+        kw_vf e = kw__epi_vec(p, acc[u], s, b, rc ? rc + at : 0, cnt);
+        if (cnt == KW_VL)
+            KW_VSTORE(yc + at, e);
+        else
+            KW_VSTORE_N(yc + at, e, cnt);
+    }
+}
+
+/* Depthwise conv (C/g = O/g = 1) with weights [C][taps]. Per channel: the phase planes, then
+ * the output in vectors of pixels of KW_DW_U rows at a time, all taps, the epilogue in
+ * registers: no Y' pass and no pixels computed on padding columns. The planes of channel c+1
+ * are filled before channel c is computed (two buffers, `half` floats apart), so that vector
+ * loads do not follow the narrow stores that wrote them too closely (store forwarding). Loads
+ * of a row's partial vector run up to KW_VL - 1 floats past the row, into the next row or the
+ * 16 floats kwcc allocates past the last plane; those lanes are dropped. */
 KW_RT_FN void kw_dwconv_simd(const KwConvFP *pp, const float *x, const float *w, const float *scale,
                              const float *bias, const float *res, float *y, float *scratch)
 {
     KwConvFP p = *pp;
-    long shift[64], q;
-    float *planes = scratch, *out = scratch + (long)p.sh * p.sw * p.plane;
-    int nb, c, t, v;
+    long shift[64], npix = (long)p.OH * p.OW, half = (long)p.sh * p.sw * p.plane + 16;
+    int nb, c, oh, ow;
     p.Cg = 1;
     kw__shifts(&p, shift);
-    for (nb = 0; nb < p.N; nb++)
+    for (nb = 0; nb < p.N; nb++) {
+        const float *xn = x + (long)nb * p.C * p.H * p.W;
+        kw__phase_fill(&p, xn, scratch);
         for (c = 0; c < p.C; c++) {
-            p.g = c;
-            kw__phase_fill(&p, x + ((long)nb * p.C + c) * p.H * p.W, planes);
-            for (q = 0; q < p.Qpad; q += KW_TILE) {
-                kw_vf acc[KW_NV];
-                for (v = 0; v < KW_NV; v++)
-                    acc[v] = KW_VZERO();
-                for (t = 0; t < p.taps; t++) {
-                    kw_vf b = KW_VSET1(w[(long)c * p.taps + t]);
-                    const float *xs = planes + shift[t] + q;
-                    for (v = 0; v < KW_NV; v++)
-                        acc[v] = KW_VFMA(b, KW_VLOAD(xs + v * KW_VL), acc[v]);
+            const float *wc = w + (long)c * p.taps, *pl = scratch + (c & 1) * half;
+            kw_vf s = KW_VSET1(scale ? scale[c] : 1.0f), b = KW_VSET1(bias ? bias[c] : 0.0f);
+            float *yc = y + ((long)nb * p.O + c) * npix;
+            const float *rc = res ? res + ((long)nb * p.O + c) * npix : 0;
+            if (c + 1 < p.C)
+                kw__phase_fill(&p, xn + (long)(c + 1) * p.H * p.W, scratch + ((c + 1) & 1) * half);
+            for (ow = 0; ow < p.OW; ow += KW_VL) {
+                int cnt = p.OW - ow < KW_VL ? p.OW - ow : KW_VL;
+                for (oh = 0; oh < p.OH; oh += KW_DW_U) {
+                    int nr = p.OH - oh < KW_DW_U ? p.OH - oh : KW_DW_U;
+                    if (p.taps == 9)
+                        kw__dw_rows(&p, pl, shift, wc, 9, oh, nr, ow, cnt, s, b, rc, yc);
+                    else
+                        kw__dw_rows(&p, pl, shift, wc, p.taps, oh, nr, ow, cnt, s, b, rc, yc);
                 }
-                for (v = 0; v < KW_NV; v++)
-                    KW_VSTORE(out + q + v * KW_VL, acc[v]);
             }
-            kw__conv_epilogue(&p, out, 0, scale, bias, res ? res + (long)nb * p.O * p.OH * p.OW : 0,
-                              y + (long)nb * p.O * p.OH * p.OW);
         }
+    }
 }
 
 /*@@ kw_kwconv_simd */

@@ -42,7 +42,9 @@ add_test(NAME valgrind
                  nets/misc_pool_concat_split_op13)
 set_tests_properties(valgrind PROPERTIES LABELS valgrind SKIP_RETURN_CODE 77 TIMEOUT 900)
 
-# ---- asan-gen: generated code under AddressSanitizer and UndefinedBehaviorSanitizer
+# ---- asan-gen: generated code under AddressSanitizer and UndefinedBehaviorSanitizer, built by
+# clang when installed (it builds the sanitized AVX-512 files 5x faster than gcc), else cc
+find_program(KW_ASAN_CC NAMES clang cc)
 set(KW_ASAN_CFLAGS "-O0 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer")
 foreach(suite kw nets)
   file(STRINGS ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/${suite}/cases.txt lines REGEX "^[^#]")
@@ -58,7 +60,7 @@ foreach(suite kw nets)
                ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/${suite}/${CMAKE_MATCH_1} ${CMAKE_MATCH_2}
                ${KW_WORK}/asan-gen-${t} --target ${t})
       set_tests_properties(${tn} PROPERTIES LABELS asan-gen
-                           ENVIRONMENT "${KW_TEST_ENV};CFLAGS=${fl};ASAN_OPTIONS=detect_leaks=1;UBSAN_OPTIONS=print_stacktrace=1")
+                           ENVIRONMENT "${KW_TEST_ENV};CC=${KW_ASAN_CC};CFLAGS=${fl};ASAN_OPTIONS=detect_leaks=1;UBSAN_OPTIONS=print_stacktrace=1")
     endforeach()
   endforeach()
 endforeach()

@@ -17,7 +17,8 @@
 # Writes WORK_DIR/results.txt ("<test> <op> <pass|unsupported|FAIL> <detail>"), WORK_DIR/summary.md
 # (per op: tests, passed, unsupported, failed) and prints the summary and every failure.
 # Exit 0 when nothing FAILed. Environment: KWCC, ONNX_PB (paths), CC (default cc), CFLAGS (default
-# -O1; add -march=native with TARGET=host), TARGET (kwcc --target, default generic), JOBS
+# -O1; add -march=native with TARGET=host), TARGET (kwcc --target, default generic), RUN (a prefix
+# such as qemu-aarch64, for TARGET=neon with CC=aarch64-linux-gnu-gcc CFLAGS=-static), JOBS
 # (parallel tests, default nproc), OPS_DEF (compiler/ops.def: the supported ops, for the summary),
 # KNOWN (tests/onnx_node_known.txt: "<test glob> gap|diff <reason>" lines; see the summary below).
 set -u
@@ -40,9 +41,8 @@ one_test()
     t=$(basename "$dir")
     local w=$work/t/$t
     mkdir -p "$w"
-    local ops opset op
+    local ops op
     ops=$("$ONNX_PB" ops "$dir/model.onnx" 2>/dev/null) || { echo "$t ? FAIL onnx_pb cannot read the model"; return; }
-    opset=${ops%% *}
     op=$(echo "$ops" | cut -d' ' -f2)
     # an expanded test (the function body of an op) is counted under that op
     local base=$t
@@ -149,7 +149,7 @@ one_test()
             return
         fi
         rm -f "${outs[@]}"
-        if ! "${tmo[@]}" "$w/m" "${ins[@]}" "${outs[@]}" >"$w/run.out" 2>&1; then
+        if ! "${tmo[@]}" ${RUN:-} "$w/m" "${ins[@]}" "${outs[@]}" >"$w/run.out" 2>&1; then
             echo "$t $op FAIL the program failed on $(basename "$ds"): $(head -c 200 "$w/run.out" | tr '\n' ' ')"
             return
         fi

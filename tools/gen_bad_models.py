@@ -256,6 +256,19 @@ def gen_graph_level():
     m = model([node("ReduceMin", ["X", "ax"], ["Y"], name="rmin0")], [vi("X", [2, 0])], [vi("Y", [2, 1])],
               [init("ax", np.array([1], dtype=np.int64))], opset=18)
     case("reducemin_empty_axis_op18", m, 0, "-", "ReduceMin over an empty axis at opset 18 (+inf): compiles")
+    # found by the CI fuzz smoke: a MaxPool over zero channels divided by zero choosing the vector
+    # kernel's geometry (simd_geom, compiler/lower.c); empty tensors take the portable loops
+    m = model([node("MaxPool", ["X"], ["Y"], name="pool0", kernel_shape=[2, 2])], [vi("X", [1, 0, 4, 4])],
+              [vi("Y", [1, 0, 3, 3])], [])
+    case("maxpool_zero_channels", m, 0, "-", "MaxPool over zero channels (UBSan: division by zero): compiles")
+    # constant folding's compute is bounded: a Conv of two ConstantOfShape tensors (9 G multiply-adds)
+    cos = lambda o, shp_name, v: node("ConstantOfShape", [shp_name], [o], value=helper.make_tensor("v", F32, [1], [v]))
+    m = model([cos("C", "xs", 1.0), cos("W", "ws", 0.5), node("Conv", ["C", "W"], ["K"], name="conv0"),
+               node("ReduceSum", ["K"], ["S"], name="sum0", keepdims=1), node("Add", ["X", "S"], ["Y"], name="add0")],
+              [vi("X", [1, 1, 1, 1])], [vi("Y", [1, 1, 1, 1])],
+              [init("xs", np.array([1, 512, 64, 64], dtype=np.int64)), init("ws", np.array([512, 512, 3, 3], dtype=np.int64))])
+    case("fold_conv_9g_macs", m, 2, "node 'conv0' (Conv): its inputs are constant, so kwcc would compute it at compile "
+         "time: 9.07e+09 multiply-adds", "a 400-byte model folding a 9 G multiply-add Conv (took 6 s)")
     # opsets below 11: accepted when every op is the very op of opset 11, else one error per op
     m = relu_model(opset=6)
     case("opset_6_relu", m, 0, "-", "Relu at opset 6 (unchanged up to opset 13): compiles")
