@@ -307,66 +307,83 @@ KW_RT_LOCAL void kw__conv_block(const KwConvFP *p, const float *wblk, const floa
         kw__conv_epilogue(p, out, o0, scale, bias, res, y);
 }
 
+#define KW_B_CHUNK_BYTES 20480 /* weights of one chunk of input channels: stays in L1 */
+#define KW_B_GROUP 16            /* pixel tiles that share each chunk of weights */
+
 /* Variant B: one block of KW_B_RB output channels (o0.. of group p->g, weights w: [Cg][taps]
- * [KW_B_RB]) over the whole image, KW_B_P pixels of an output row at a time, epilogue fused.
- * The last tile of a row computes (and drops) up to KW_B_P - 1 pixels past its end: planes
- * and workspace buffers have that much slack. */
+ * [KW_B_RB]) over output rows oh0..oh1-1, KW_B_P pixels of a row per tile, epilogue fused.
+ * Tiles are taken KW_B_GROUP at a time, and each group runs through the input channels in
+ * chunks whose weights fit in L1, the partial sums of the group's tiles parked in `part`
+ * between chunks: each chunk of weights is read from L2 once per group instead of once per
+ * tile (a block's weights, 64 x C/g x taps floats, are far larger than L1). The sums are
+ * the same, in the same order, as without chunks. The last tile of a row computes (and
+ * drops) up to KW_B_P - 1 pixels past its end: planes and workspace buffers have that much
+ * slack. */
 KW_RT_LOCAL void kw__conv_rows_b(const KwConvFP *p, const float *w, const float *planes, const long *shift,
                                  int o0, const float *scale, const float *bias, const float *res, float *y,
                                  int oh0, int oh1, const char *pf, long pf_lines)
 {
-    int oh, ow0, c, t, v, q, r;
-    long npix = (long)p->OH * p->OW;
+    int c, t, v, q, r, ntw = (p->OW + KW_B_P - 1) / KW_B_P, cc = KW_B_CHUNK_BYTES / (p->taps * KW_B_RB * 4);
+    long npix = (long)p->OH * p->OW, ntiles = (long)(oh1 - oh0) * ntw, g0, ti, c0;
+    float part[KW_B_GROUP * KW_B_P * KW_B_RB];
     /* pf: pf_lines cache lines the caller will read next (the warehouse for the next kernel
      * block), fetched a few per input channel so the transfer overlaps the FMAs */
-    long per_c = pf_lines > 0 ? (pf_lines + (long)p->Cg * (oh1 - oh0) * ((p->OW + KW_B_P - 1) / KW_B_P) - 1) /
-                                    ((long)p->Cg * (oh1 - oh0) * ((p->OW + KW_B_P - 1) / KW_B_P))
-                              : 0;
-    for (oh = oh0; oh < oh1; oh++)
-        for (ow0 = 0; ow0 < p->OW; ow0 += KW_B_P) {
-            int np = p->OW - ow0 < KW_B_P ? p->OW - ow0 : KW_B_P;
-            kw_vf acc[KW_B_P][KW_B_NV];
-            float tmp[KW_B_P * KW_B_RB];
-            for (q = 0; q < KW_B_P; q++)
-                for (v = 0; v < KW_B_NV; v++)
-                    acc[q][v] = KW_VZERO();
-            for (c = 0; c < p->Cg; c++) {
-                const float *xc = planes + (long)c * p->plane + (long)oh * p->Wq + ow0;
-                const float *wc = w + (long)c * p->taps * KW_B_RB;
-                long l;
-                for (l = 0; l < per_c && pf_lines > 0; l++, pf_lines--, pf += 64)
-                    __builtin_prefetch(pf, 0, 2);
-                for (t = 0; t < p->taps; t++) {
-                    const float *xs = xc + shift[t];
-                    kw_vf wv[KW_B_NV];
+    long per_c = pf_lines > 0 ? (pf_lines + (long)p->Cg * ntiles - 1) / ((long)p->Cg * ntiles) : 0;
+    if (cc < 1)
+        cc = 1;
+    for (g0 = 0; g0 < ntiles; g0 += KW_B_GROUP) {
+        long g1 = g0 + KW_B_GROUP < ntiles ? g0 + KW_B_GROUP : ntiles;
+        for (c0 = 0; c0 < p->Cg; c0 += cc) {
+            int c1 = c0 + cc < p->Cg ? (int)c0 + cc : p->Cg, last = c1 == p->Cg;
+            for (ti = g0; ti < g1; ti++) {
+                int oh = oh0 + (int)(ti / ntw), ow0 = (int)(ti % ntw) * KW_B_P;
+                int np = p->OW - ow0 < KW_B_P ? p->OW - ow0 : KW_B_P;
+                float *pt = part + (ti - g0) * KW_B_P * KW_B_RB;
+                kw_vf acc[KW_B_P][KW_B_NV];
+                for (q = 0; q < KW_B_P; q++)
                     for (v = 0; v < KW_B_NV; v++)
-                        wv[v] = KW_VLOAD(wc + t * KW_B_RB + v * KW_VL);
-                    for (q = 0; q < KW_B_P; q++) { /* all KW_B_P: constant trip counts keep acc in registers */
-                        kw_vf b = KW_VSET1(xs[q]);
+                        acc[q][v] = c0 ? KW_VLOAD(pt + q * KW_B_RB + v * KW_VL) : KW_VZERO();
+                for (c = (int)c0; c < c1; c++) {
+                    const float *xc = planes + (long)c * p->plane + (long)oh * p->Wq + ow0;
+                    const float *wc = w + (long)c * p->taps * KW_B_RB;
+                    long l;
+                    for (l = 0; l < per_c && pf_lines > 0; l++, pf_lines--, pf += 64)
+                        __builtin_prefetch(pf, 0, 2);
+                    for (t = 0; t < p->taps; t++) {
+                        const float *xs = xc + shift[t];
+                        kw_vf wv[KW_B_NV];
                         for (v = 0; v < KW_B_NV; v++)
-                            acc[q][v] = KW_VFMA(b, wv[v], acc[q][v]);
+                            wv[v] = KW_VLOAD(wc + t * KW_B_RB + v * KW_VL);
+                        for (q = 0; q < KW_B_P; q++) { /* all KW_B_P: constant trip counts keep acc in registers */
+                            kw_vf b = KW_VSET1(xs[q]);
+                            for (v = 0; v < KW_B_NV; v++)
+                                acc[q][v] = KW_VFMA(b, wv[v], acc[q][v]);
+                        }
+                    }
+                }
+                for (q = 0; q < KW_B_P; q++)
+                    for (v = 0; v < KW_B_NV; v++)
+                        KW_VSTORE(pt + q * KW_B_RB + v * KW_VL, acc[q][v]);
+                if (!last)
+                    continue;
+                for (r = 0; r < KW_B_RB && o0 + r < p->Og; r++) {
+                    int o = p->g * p->Og + o0 + r;
+                    float sc = scale ? scale[o] : 1.0f, bb = bias ? bias[o] : 0.0f;
+                    long at = (long)o * npix + (long)oh * p->OW + ow0;
+                    for (q = 0; q < np; q++) {
+                        float val = pt[q * KW_B_RB + r] * sc + bb;
+                        if (res)
+                            val += res[at + q];
+                        if (p->act == KW_ACT_RELU)
+                            val = val > 0.0f ? val : 0.0f;
+                        else if (p->act == KW_ACT_CLIP)
+                            val = val < p->lo ? p->lo : (val > p->hi ? p->hi : val);
+                        y[at + q] = val;
                     }
                 }
             }
-            for (q = 0; q < np; q++)
-                for (v = 0; v < KW_B_NV; v++)
-                    KW_VSTORE(tmp + q * KW_B_RB + v * KW_VL, acc[q][v]);
-            for (r = 0; r < KW_B_RB && o0 + r < p->Og; r++) {
-                int o = p->g * p->Og + o0 + r;
-                float sc = scale ? scale[o] : 1.0f, bb = bias ? bias[o] : 0.0f;
-                long at = (long)o * npix + (long)oh * p->OW + ow0;
-                for (q = 0; q < np; q++) {
-                    float val = tmp[q * KW_B_RB + r] * sc + bb;
-                    if (res)
-                        val += res[at + q];
-                    if (p->act == KW_ACT_RELU)
-                        val = val > 0.0f ? val : 0.0f;
-                    else if (p->act == KW_ACT_CLIP)
-                        val = val < p->lo ? p->lo : (val > p->hi ? p->hi : val);
-                    y[at + q] = val;
-                }
-            }
         }
+    }
 }
 
 KW_RT_LOCAL void kw__conv_block_b(const KwConvFP *p, const float *w, const float *planes, const long *shift,
