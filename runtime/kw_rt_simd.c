@@ -310,20 +310,57 @@ KW_RT_LOCAL void kw__conv_block(const KwConvFP *p, const float *wblk, const floa
 #define KW_B_CHUNK_BYTES 20480 /* weights of one chunk of input channels: stays in L1 */
 #define KW_B_GROUP 16            /* pixel tiles that share each chunk of weights */
 
+/* One variant-B tile: P <= KW_B_P pixels of output row oh from column ow0, input channels
+ * [c0, c1), accumulated onto the partial sums at pt (zeros when c0 == 0) and stored back
+ * there. P is a constant at each call site, so the accumulators stay in registers. */
+KW_RT_LOCAL inline void kw__b_tile(const KwConvFP *p, int P, const float *w, const float *planes, const long *shift,
+                                   int oh, int ow0, int c0, int c1, float *pt, const char **pf, long *pf_lines,
+                                   long per_c)
+{
+    kw_vf acc[KW_B_P][KW_B_NV];
+    int c, t, q, v;
+    for (q = 0; q < P; q++)
+        for (v = 0; v < KW_B_NV; v++)
+            acc[q][v] = c0 ? KW_VLOAD(pt + q * KW_B_RB + v * KW_VL) : KW_VZERO();
+    for (c = c0; c < c1; c++) {
+        const float *xc = planes + (long)c * p->plane + (long)oh * p->Wq + ow0;
+        const float *wc = w + (long)c * p->taps * KW_B_RB;
+        long l;
+        for (l = 0; l < per_c && *pf_lines > 0; l++, (*pf_lines)--, *pf += 64)
+            __builtin_prefetch(*pf, 0, 2);
+        for (t = 0; t < p->taps; t++) {
+            const float *xs = xc + shift[t];
+            kw_vf wv[KW_B_NV];
+            for (v = 0; v < KW_B_NV; v++)
+                wv[v] = KW_VLOAD(wc + t * KW_B_RB + v * KW_VL);
+            for (q = 0; q < P; q++) {
+                kw_vf b = KW_VSET1(xs[q]);
+                for (v = 0; v < KW_B_NV; v++)
+                    acc[q][v] = KW_VFMA(b, wv[v], acc[q][v]);
+            }
+        }
+    }
+    for (q = 0; q < P; q++)
+        for (v = 0; v < KW_B_NV; v++)
+            KW_VSTORE(pt + q * KW_B_RB + v * KW_VL, acc[q][v]);
+}
+
 /* Variant B: one block of KW_B_RB output channels (o0.. of group p->g, weights w: [Cg][taps]
- * [KW_B_RB]) over output rows oh0..oh1-1, KW_B_P pixels of a row per tile, epilogue fused.
- * Tiles are taken KW_B_GROUP at a time, and each group runs through the input channels in
- * chunks whose weights fit in L1, the partial sums of the group's tiles parked in `part`
- * between chunks: each chunk of weights is read from L2 once per group instead of once per
- * tile (a block's weights, 64 x C/g x taps floats, are far larger than L1). The sums are
- * the same, in the same order, as without chunks. The last tile of a row computes (and
- * drops) up to KW_B_P - 1 pixels past its end: planes and workspace buffers have that much
+ * [KW_B_RB]) over output rows oh0..oh1-1, a few pixels of a row per tile (KW_B_P, or 2 or 4
+ * for rows that short, so that small images do not compute mostly dropped pixels), epilogue
+ * fused. Tiles are taken KW_B_GROUP at a time, and each group runs through the input
+ * channels in chunks whose weights fit in L1, the partial sums of the group's tiles parked
+ * in `part` between chunks: each chunk of weights is read from L2 once per group instead of
+ * once per tile (a block's weights, 64 x C/g x taps floats, are far larger than L1). The
+ * sums are the same, in the same order, as without chunks. The last tile of a row computes
+ * (and drops) up to P - 1 pixels past its end: planes and workspace buffers have that much
  * slack. */
 KW_RT_LOCAL void kw__conv_rows_b(const KwConvFP *p, const float *w, const float *planes, const long *shift,
                                  int o0, const float *scale, const float *bias, const float *res, float *y,
                                  int oh0, int oh1, const char *pf, long pf_lines)
 {
-    int c, t, v, q, r, ntw = (p->OW + KW_B_P - 1) / KW_B_P, cc = KW_B_CHUNK_BYTES / (p->taps * KW_B_RB * 4);
+    int q, r, P = p->OW <= 2 && KW_B_P > 2 ? 2 : p->OW <= 4 && KW_B_P > 4 ? 4 : KW_B_P;
+    int ntw = (p->OW + P - 1) / P, cc = KW_B_CHUNK_BYTES / (p->taps * KW_B_RB * 4);
     long npix = (long)p->OH * p->OW, ntiles = (long)(oh1 - oh0) * ntw, g0, ti, c0;
     float part[KW_B_GROUP * KW_B_P * KW_B_RB];
     /* pf: pf_lines cache lines the caller will read next (the warehouse for the next kernel
@@ -334,37 +371,18 @@ KW_RT_LOCAL void kw__conv_rows_b(const KwConvFP *p, const float *w, const float 
     for (g0 = 0; g0 < ntiles; g0 += KW_B_GROUP) {
         long g1 = g0 + KW_B_GROUP < ntiles ? g0 + KW_B_GROUP : ntiles;
         for (c0 = 0; c0 < p->Cg; c0 += cc) {
-            int c1 = c0 + cc < p->Cg ? (int)c0 + cc : p->Cg, last = c1 == p->Cg;
+            int c1 = c0 + cc < p->Cg ? (int)c0 + cc : p->Cg;
             for (ti = g0; ti < g1; ti++) {
-                int oh = oh0 + (int)(ti / ntw), ow0 = (int)(ti % ntw) * KW_B_P;
-                int np = p->OW - ow0 < KW_B_P ? p->OW - ow0 : KW_B_P;
+                int oh = oh0 + (int)(ti / ntw), ow0 = (int)(ti % ntw) * P;
+                int np = p->OW - ow0 < P ? p->OW - ow0 : P;
                 float *pt = part + (ti - g0) * KW_B_P * KW_B_RB;
-                kw_vf acc[KW_B_P][KW_B_NV];
-                for (q = 0; q < KW_B_P; q++)
-                    for (v = 0; v < KW_B_NV; v++)
-                        acc[q][v] = c0 ? KW_VLOAD(pt + q * KW_B_RB + v * KW_VL) : KW_VZERO();
-                for (c = (int)c0; c < c1; c++) {
-                    const float *xc = planes + (long)c * p->plane + (long)oh * p->Wq + ow0;
-                    const float *wc = w + (long)c * p->taps * KW_B_RB;
-                    long l;
-                    for (l = 0; l < per_c && pf_lines > 0; l++, pf_lines--, pf += 64)
-                        __builtin_prefetch(pf, 0, 2);
-                    for (t = 0; t < p->taps; t++) {
-                        const float *xs = xc + shift[t];
-                        kw_vf wv[KW_B_NV];
-                        for (v = 0; v < KW_B_NV; v++)
-                            wv[v] = KW_VLOAD(wc + t * KW_B_RB + v * KW_VL);
-                        for (q = 0; q < KW_B_P; q++) { /* all KW_B_P: constant trip counts keep acc in registers */
-                            kw_vf b = KW_VSET1(xs[q]);
-                            for (v = 0; v < KW_B_NV; v++)
-                                acc[q][v] = KW_VFMA(b, wv[v], acc[q][v]);
-                        }
-                    }
-                }
-                for (q = 0; q < KW_B_P; q++)
-                    for (v = 0; v < KW_B_NV; v++)
-                        KW_VSTORE(pt + q * KW_B_RB + v * KW_VL, acc[q][v]);
-                if (!last)
+                if (P == KW_B_P)
+                    kw__b_tile(p, KW_B_P, w, planes, shift, oh, ow0, (int)c0, c1, pt, &pf, &pf_lines, per_c);
+                else if (P == 4)
+                    kw__b_tile(p, 4, w, planes, shift, oh, ow0, (int)c0, c1, pt, &pf, &pf_lines, per_c);
+                else
+                    kw__b_tile(p, 2, w, planes, shift, oh, ow0, (int)c0, c1, pt, &pf, &pf_lines, per_c);
+                if (c1 < p->Cg)
                     continue;
                 for (r = 0; r < KW_B_RB && o0 + r < p->Og; r++) {
                     int o = p->g * p->Og + o0 + r;
