@@ -186,7 +186,7 @@ static void put_params(Gen *gen, const KwCall *c, const char *table)
         put_convf(gen, &p->conv);
         P("}");
         first = 0;
-        FI(p, n), FI(p, m), FI(p, S), FI(p, co), FI(p, ci), FI(p, Go), FI(p, Gi), FI(p, whole);
+        FI(p, n), FI(p, m), FI(p, S), FI(p, co), FI(p, ci), FI(p, Go), FI(p, Gi), FI(p, whole), FI(p, grp);
         break;
     }
     default: KW_BUG("no printer for kernel %d", c->k);

@@ -487,8 +487,18 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
         kp->Gi = k->Gi;
         kp->whole = cks > 1;
         int64_t conv_off = w_off; /* the conv's scratch replaces the dense kernel */
-        n->scratch_bytes = conv_off + (simd_scratch_floats(&fp, 0) +
-                                       (fp.rb == 8 ? 1 : 2) * (int64_t)fp.taps * fp.Cg * fp.rb) * 4;
+        int64_t blk = (int64_t)fp.taps * fp.Cg * fp.rb, base = conv_off + simd_scratch_floats(&fp, 0) * 4;
+        /* variant A: when an assembly tile would get fewer rows than it holds (KW_ASM_R = 9:
+         * cells of a 1x1 conv, or whole-window cells), the Go blocks of output channels that
+         * read the same warehouse slice are assembled together, so that each warehouse load
+         * feeds up to 9 rows instead of 1 or 2 (their kernel blocks, at most 256 KB, live
+         * together; not under a scratch cap that this would exceed) */
+        kp->grp = 1;
+        if (fp.rb == 8 && k->G == 1 && k->Go > 1 && (cks > 1 ? k->Gi : fp.taps * k->Gi) < 9 &&
+            k->Go * blk * 4 <= 256 * 1024 &&
+            (n->scratch_cap <= 0 || base + k->Go * blk * 4 <= n->scratch_cap))
+            kp->grp = k->Go;
+        n->scratch_bytes = base + (fp.rb == 8 ? kp->grp : 2) * blk * 4;
         arg_value(kc, n->in[0], 0);
         arg_scratch(kc, a_off);
         arg_value(kc, warehouse_layout(g, k, fp.rb == 8 ? WH_SIMD : WH_SIMD_B), 0);

@@ -226,6 +226,7 @@ typedef struct KwConvFP {
 typedef struct KwKwConvP {
     KwConvFP conv;
     int n, m, S, co, ci, Go, Gi, whole;
+    int grp; /* variant A: blocks of the Go cell rows assembled together (1: one at a time) */
 } KwKwConvP;
 
 #ifndef KW_RT_NO_PROTOTYPES /* generated files define the kernels they use, static */

@@ -626,6 +626,34 @@ KW_RT_LOCAL void kw__kw_assemble_block(const KwKwConvP *k, const float *A, const
         }
 }
 
+/* The k->grp blocks of 8 output channels that read warehouse slice a_hi (conv groups: 1),
+ * block go at wblk + go * blk: cell rows (go, gi, tap) that share a warehouse offset go
+ * through one assembly tile together, KW_ASM_R at a time. Same sums as
+ * kw__kw_assemble_block, block by block. */
+KW_RT_LOCAL void kw__kw_assemble_group(const KwKwConvP *k, const float *A, const float *E, int a_hi, float *wblk,
+                                       long blk)
+{
+    int taps = k->conv.taps, ckn = k->whole ? taps : 1, per = k->whole ? 1 : taps;
+    int rows = k->grp * k->Gi * per, te, r0, r;
+    long kcs = (long)((k->ci + KW_ASM_C - 1) / KW_ASM_C) * k->n * KW_ASM_C * 8;
+    const float *Eb = E + (long)a_hi * ckn * kcs;
+    int arow[KW_ASM_R];
+    long eoff[KW_ASM_R];
+    float *dst[KW_ASM_R];
+    for (te = 0; te < ckn; te++) /* whole-window cells: one warehouse offset per tap */
+        for (r0 = 0; r0 < rows; r0 += KW_ASM_R) {
+            int nr = rows - r0 < KW_ASM_R ? rows - r0 : KW_ASM_R;
+            for (r = 0; r < nr; r++) {
+                int idx = r0 + r, t = k->whole ? te : idx % taps, rest = k->whole ? idx : idx / taps;
+                int gi = rest % k->Gi, go = rest / k->Gi;
+                arow[r] = k->whole ? go * k->Gi + gi : (t * k->Go + go) * k->Gi + gi;
+                eoff[r] = (long)te * kcs;
+                dst[r] = wblk + go * blk + ((long)gi * k->ci * taps + t) * 8;
+            }
+            kw__asm_tile(nr, A, k->n, Eb, arow, eoff, dst, (long)taps * 8, k->ci, 1);
+        }
+}
+
 /* Variant B assembly: one block of KW_B_RB output channels, packed [C/g][taps][KW_B_RB]:
  * W[c][t][r] = sum_k A[j][k] E[a_hi][kc][b][k][r], the warehouse laid out
  * [co/KW_B_RB][ck][ci][n][KW_B_RB] (kwcc); j and kc as in kw__kw_assemble_block. */
@@ -698,6 +726,16 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
         const float *pl;
         p.g = g;
         pl = kw__planes(&p, x + (long)g * p.Cg * p.H * p.W, planes);
+        if (p.rb == 8 && k->grp > 1) { /* G == 1: block ob = go * (co / 8) + a_hi */
+            int nah = k->co / 8, ah, j;
+            long blk = (long)p.taps * p.Cg * 8;
+            for (ah = 0; ah < nah; ah++) {
+                kw__kw_assemble_group(k, A, E, ah, wblk, blk);
+                for (j = 0; j < k->grp; j++)
+                    kw__conv_block(&p, wblk + j * blk, pl, shift, out, (j * nah + ah) * 8, scale, bias, res, y);
+            }
+            continue;
+        }
         for (ob = 0; ob < nob; ob++) {
             if (p.rb == 8) {
                 kw__kw_assemble_block(k, A, E, g * p.Og + ob * 8, wblk);
