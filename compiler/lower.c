@@ -310,6 +310,8 @@ static void simd_choose(KwGraph *g, KwConvFP *p, int co)
     double pix = (double)p->OH * p->OW;
     double k = (double)p->Cg * p->taps; /* multiply-adds per output: the epilogue's weight */
     double cost_a = 1.25 * (double)p->Qpad / pix * (double)((p->Og + 7) / 8 * 8) / p->Og * (1.0 + 4.0 / k);
+    if (p->OW <= 4 && P > 4) /* kw__conv_rows_b takes tiles of 2 or 4 pixels for rows that short */
+        P = p->OW <= 2 ? 2 : 4;
     double cost_b = (double)((p->OW + P - 1) / P * P) / p->OW * (double)((p->Og + RB - 1) / RB * RB) / p->Og *
                     (1.0 + 100.0 / k); /* B's epilogue is scalar: it matters for small C*taps */
     int b_ok = co < 0 || (co % RB == 0 && p->Og % RB == 0);
@@ -488,17 +490,18 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
         kp->whole = cks > 1;
         int64_t conv_off = w_off; /* the conv's scratch replaces the dense kernel */
         int64_t blk = (int64_t)fp.taps * fp.Cg * fp.rb, base = conv_off + simd_scratch_floats(&fp, 0) * 4;
-        /* variant A: when an assembly tile would get fewer rows than it holds (KW_ASM_R = 9:
+        /* when an assembly tile would get fewer rows than it holds (9 in variant A, 6 in B:
          * cells of a 1x1 conv, or whole-window cells), the Go blocks of output channels that
          * read the same warehouse slice are assembled together, so that each warehouse load
-         * feeds up to 9 rows instead of 1 or 2 (their kernel blocks, at most 256 KB, live
-         * together; not under a scratch cap that this would exceed) */
+         * feeds up to 9 or 6 rows instead of 1 or 2 (their kernel blocks, at most 256 or
+         * 512 KB, live together; not under a scratch cap that this would exceed) */
         kp->grp = 1;
-        if (fp.rb == 8 && k->G == 1 && k->Go > 1 && (cks > 1 ? k->Gi : fp.taps * k->Gi) < 9 &&
-            k->Go * blk * 4 <= 256 * 1024 &&
+        int tile_rows = fp.rb == 8 ? 9 : 6; /* KW_ASM_R, KW_ASMB_R (variant B: instead of the double buffer) */
+        if (k->G == 1 && k->Go > 1 && (cks > 1 ? k->Gi : fp.taps * k->Gi) < tile_rows &&
+            k->Go * blk * 4 <= (fp.rb == 8 ? 256 : 512) * 1024 &&
             (n->scratch_cap <= 0 || base + k->Go * blk * 4 <= n->scratch_cap))
             kp->grp = k->Go;
-        n->scratch_bytes = base + (fp.rb == 8 ? kp->grp : 2) * blk * 4;
+        n->scratch_bytes = base + (kp->grp > 1 ? kp->grp : fp.rb == 8 ? 1 : 2) * blk * 4;
         arg_value(kc, n->in[0], 0);
         arg_scratch(kc, a_off);
         arg_value(kc, warehouse_layout(g, k, fp.rb == 8 ? WH_SIMD : WH_SIMD_B), 0);

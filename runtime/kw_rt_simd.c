@@ -710,6 +710,53 @@ KW_RT_LOCAL void kw__kw_assemble_block_b(const KwKwConvP *k, const float *A, con
         }
 }
 
+/* Variant B's kw__kw_assemble_group: the k->grp blocks of KW_B_RB output channels that read
+ * warehouse slice a_hi, block go at wblk + go * blk; per input channel b, the cell rows
+ * (go, gi, tap) that share its stream go through one tile together, KW_ASMB_R at a time
+ * (the stream is read from memory once and from L1 after). Same sums as
+ * kw__kw_assemble_block_b. */
+KW_RT_LOCAL void kw__kw_assemble_group_b(const KwKwConvP *k, const float *A, const float *E, int a_hi, float *wblk,
+                                         long blk)
+{
+    int taps = k->conv.taps, ckn = k->whole ? taps : 1, per = k->whole ? 1 : taps, n = k->n;
+    int rows = k->grp * k->Gi * per, te, r0, r, b, kk, v;
+    long cs = (long)n * KW_B_RB, kcs = (long)k->ci * cs;
+    const float *Eb = E + (long)a_hi * ckn * kcs;
+    for (b = 0; b < k->ci; b++)
+        for (te = 0; te < ckn; te++)
+            for (r0 = 0; r0 < rows; r0 += KW_ASMB_R) {
+                int nr = rows - r0 < KW_ASMB_R ? rows - r0 : KW_ASMB_R;
+                const float *eb = Eb + (long)te * kcs + (long)b * cs, *ar[KW_ASMB_R];
+                float *dst[KW_ASMB_R];
+                kw_vf acc[KW_ASMB_R][KW_B_NV];
+                for (r = 0; r < KW_ASMB_R; r++) {
+                    int idx = r0 + (r < nr ? r : 0), t = k->whole ? te : idx % taps;
+                    int rest = k->whole ? idx : idx / taps, gi = rest % k->Gi, go = rest / k->Gi;
+                    ar[r] = A + (long)(k->whole ? go * k->Gi + gi : (t * k->Go + go) * k->Gi + gi) * n;
+                    dst[r] = wblk + go * blk + ((long)(gi * k->ci + b) * taps + t) * KW_B_RB;
+                    for (v = 0; v < KW_B_NV; v++)
+                        acc[r][v] = KW_VZERO();
+                }
+                for (kk = 0; kk < n; kk++) {
+                    kw_vf ev[KW_B_NV];
+                    if (r0 == 0)
+                        for (v = 0; v < KW_B_RB / 16; v++)
+                            __builtin_prefetch(eb + (long)kk * KW_B_RB + KW_PF_AHEAD + v * 16, 0, 3);
+                    for (v = 0; v < KW_B_NV; v++)
+                        ev[v] = KW_VLOAD(eb + (long)kk * KW_B_RB + v * KW_VL);
+                    for (r = 0; r < KW_ASMB_R; r++)
+                        if (r < nr) {
+                            kw_vf a = KW_VSET1(ar[r][kk]);
+                            for (v = 0; v < KW_B_NV; v++)
+                                acc[r][v] = KW_VFMA(a, ev[v], acc[r][v]);
+                        }
+                }
+                for (r = 0; r < nr; r++)
+                    for (v = 0; v < KW_B_NV; v++)
+                        KW_VSTORE(dst[r] + v * KW_VL, acc[r][v]);
+            }
+}
+
 /* A lifted KernelWarehouse conv: attention A [m][n] is given; per block of 8 output channels
  * assemble the block (kw__kw_assemble_block), then convolve with it. scratch: phase planes,
  * Y' for 8 channels, then the kernel block. */
@@ -726,13 +773,19 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
         const float *pl;
         p.g = g;
         pl = kw__planes(&p, x + (long)g * p.Cg * p.H * p.W, planes);
-        if (p.rb == 8 && k->grp > 1) { /* G == 1: block ob = go * (co / 8) + a_hi */
-            int nah = k->co / 8, ah, j;
-            long blk = (long)p.taps * p.Cg * 8;
+        if (k->grp > 1) { /* G == 1: block ob = go * (co / rb) + a_hi */
+            int nah = k->co / p.rb, ah, j;
+            long blk = (long)p.taps * p.Cg * p.rb;
             for (ah = 0; ah < nah; ah++) {
-                kw__kw_assemble_group(k, A, E, ah, wblk, blk);
+                if (p.rb == 8)
+                    kw__kw_assemble_group(k, A, E, ah, wblk, blk);
+                else
+                    kw__kw_assemble_group_b(k, A, E, ah, wblk, blk);
                 for (j = 0; j < k->grp; j++)
-                    kw__conv_block(&p, wblk + j * blk, pl, shift, out, (j * nah + ah) * 8, scale, bias, res, y);
+                    if (p.rb == 8)
+                        kw__conv_block(&p, wblk + j * blk, pl, shift, out, (j * nah + ah) * 8, scale, bias, res, y);
+                    else
+                        kw__conv_block_b(&p, wblk + j * blk, pl, shift, (j * nah + ah) * p.rb, scale, bias, res, y);
             }
             continue;
         }

@@ -93,6 +93,11 @@ CASES = [
          'KW convs mixed with static convs: groups 2 with dilation 2 / pad 2, groups 4 with stride 2, KW 1x1 with '
          'bias; spatial_partition False on the second warehouse (cells carry whole 3x3 kernels, G_s = 1; one '
          'grouped conv with bias) with r_n 2; sharing list ["layer"]; BatchNorm attention; opset 13; T 0'),
+    Case('wide_cells_4x4', 3010, models.wide_cells_net, (1, 3, 8, 8), 13, 0.0,
+         'KW 1x1 convs 64->128 and 128->64 and a 3x3 64->128 with whole-window cells of 64 output channels on 4x4 images: '
+         'output channels spanning several cells (Go > 1) with tiles of few rows, so kwcc assembles the '
+         'blocks of one warehouse slice together (variant A for 1x1 and 8-channel blocks, B for 64/16); '
+         'residual with conv bias; sharing list ["layer"]; opset 13; T 0'),
 ]
 
 

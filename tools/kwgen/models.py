@@ -443,3 +443,39 @@ class MixedNet(nn.Module):
 
 def mixed_net():
     return MixedNet()
+
+
+class WideCellsNet(nn.Module):
+    """KW convs whose cells leave an assembly tile few rows (1x1 cells and whole-window cells) and
+    whose output channels span several cells (Go > 1), on 4x4 images: kwcc assembles the Go kernel
+    blocks that read one warehouse slice together (variants A and B of the vector targets)."""
+
+    def __init__(self):
+        super().__init__()
+        # warehouses: 0 stage0_layer_conv (1x1, spatial partition), 1 stage1_layer_conv (cells = whole 3x3,
+        # half the output channels: Go = 2)
+        self.warehouse_manager = WarehouseManager(reduction=0.0625, sharing_range=['layer'],
+                                                  spatial_partition=(True, False), cell_outplane_ratio=(1, 0.5))
+        wm = self.warehouse_manager
+        self.stem = nn.Conv2d(3, 64, 3, stride=2, padding=1, bias=False)
+        self.stem_bn = nn.BatchNorm2d(64)
+        self.pw_up = wm.reserve(64, 128, 1, bias=False, warehouse_name='stage0_layer0_conv')
+        self.bn_up = nn.BatchNorm2d(128)
+        self.pw_down = wm.reserve(128, 64, 1, bias=True, warehouse_name='stage0_layer1_conv')
+        self.k3 = wm.reserve(64, 128, 3, padding=1, bias=False, warehouse_name='stage1_layer0_conv')
+        self.bn_k3 = nn.BatchNorm2d(128)
+        self.relu = nn.ReLU(inplace=True)
+        self.fc = nn.Linear(128, 10)
+        wm.store()
+        wm.allocate(self)
+
+    def forward(self, x):
+        x = self.relu(self.stem_bn(self.stem(x)))
+        y = self.relu(self.bn_up(self.pw_up(x)))
+        x = self.relu(self.pw_down(y) + x)
+        x = self.relu(self.bn_k3(self.k3(x)))
+        return self.fc(x.mean([-2, -1]))
+
+
+def wide_cells_net():
+    return WideCellsNet()
