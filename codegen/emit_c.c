@@ -305,24 +305,40 @@ static void collect_usage(Gen *gen)
         gen->need_math_h = 1;
 }
 
+/* Whether the line s is a runtime section header; the section's name into name. */
+static int section_header(const char *s, char name[64])
+{
+    if (strncmp(s, "/*@@ ", 5) != 0)
+        return 0;
+    memset(name, 0, 64);
+    sscanf(s + 5, "%63s", name);
+    return 1;
+}
+
+/* Whether the runtime section `name` is a kernel this model calls. */
+static int kernel_used(const Gen *gen, const char *name)
+{
+    for (int k = 0; k < KW_K_COUNT; k++)
+        if (gen->used[k] && strcmp(name, kw_kernel_name[k]) == 0)
+            return 1;
+    return 0;
+}
+
 /* Pastes the sections of a runtime source that this model uses. */
 static void paste_runtime(Gen *gen, const char *s)
 {
     int keep = 0, simd = 0;
+    char name[64];
     for (int k = KW_K_CONV_SIMD; k < KW_K_COUNT; k++)
         simd |= gen->used[k];
     while (*s) {
         const char *e = strchr(s, '\n');
         size_t len = e ? (size_t)(e - s + 1) : strlen(s);
-        if (strncmp(s, "/*@@ ", 5) == 0) {
-            char name[64] = {0};
-            sscanf(s + 5, "%63s", name);
+        if (section_header(s, name))
             keep = strcmp(name, "common") == 0 || (simd && strcmp(name, "simd_common") == 0) ||
-                   (strcmp(name, "kw__attn") == 0 && (gen->used[KW_K_ATTENTION] || gen->used[KW_K_KWCONV]));
-            for (int k = 0; k < KW_K_COUNT; k++)
-                if (gen->used[k] && strcmp(name, kw_kernel_name[k]) == 0)
-                    keep = 1;
-        } else if (keep && strncmp(s, "#include \"kw_rt.h\"", 18) != 0)
+                   (strcmp(name, "kw__attn") == 0 && (gen->used[KW_K_ATTENTION] || gen->used[KW_K_KWCONV])) ||
+                   kernel_used(gen, name);
+        else if (keep && strncmp(s, "#include \"kw_rt.h\"", 18) != 0)
             kw_buf_put(gen->c, s, len);
         s += len;
     }
@@ -815,17 +831,13 @@ static void paste_no_includes(Gen *gen, const char *s)
 static void paste_prototypes(Gen *gen, const char *s)
 {
     int keep = 0;
+    char name[64];
     while (*s) {
         const char *e = strchr(s, '\n');
         size_t len = e ? (size_t)(e - s + 1) : strlen(s);
-        if (strncmp(s, "/*@@ ", 5) == 0) {
-            char name[64] = {0};
-            sscanf(s + 5, "%63s", name);
-            keep = 0;
-            for (int k = 0; k < KW_K_COUNT; k++)
-                if (gen->used[k] && strcmp(name, kw_kernel_name[k]) == 0)
-                    keep = 1;
-        } else if (keep && strncmp(s, "KW_RT_FN ", 9) == 0) {
+        if (section_header(s, name))
+            keep = kernel_used(gen, name);
+        else if (keep && strncmp(s, "KW_RT_FN ", 9) == 0) {
             const char *b = strchr(s, '{');
             size_t n = b ? (size_t)(b - s) : strlen(s);
             while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\t'))

@@ -440,6 +440,20 @@ static int kwconv_block(const KwNode *n, const KwKwInfo *k, int64_t whole, int64
     return (int)bo;
 }
 
+/* kw_attention of a KW node: its scratch from 0, the attention A at a_off. */
+static void add_attention(KwGraph *g, KwNode *n, int64_t a_off)
+{
+    const KwKwInfo *k = n->kw;
+    KwCall *c = add_call(g, n, KW_K_ATTENTION);
+    c->p.attn = k->attn;
+    arg_value(c, n->in[0], 0);
+    const int ids[] = {k->w1, k->b1, k->ln_g, k->ln_b, k->w2, k->b2, k->w3, k->tb};
+    for (size_t i = 0; i < KW_COUNTOF(ids); i++)
+        arg_value(c, ids[i], 0);
+    arg_scratch(c, 0);
+    arg_scratch(c, a_off);
+}
+
 static int lower_kwconv(KwGraph *g, KwNode *n)
 {
     const KwKwInfo *k = n->kw;
@@ -467,14 +481,7 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
     int blocks = simd && !depthwise && fp.rb > 0 && (cks == 1 || cks == fp.taps);
     if (blocks) {
         /* attention into scratch, then assembly tiled with the conv, 8 channels at a time */
-        KwCall *c = add_call(g, n, KW_K_ATTENTION);
-        c->p.attn = at;
-        arg_value(c, n->in[0], 0);
-        const int ids[] = {k->w1, k->b1, k->ln_g, k->ln_b, k->w2, k->b2, k->w3, k->tb};
-        for (size_t i = 0; i < KW_COUNTOF(ids); i++)
-            arg_value(c, ids[i], 0);
-        arg_scratch(c, 0);
-        arg_scratch(c, a_off);
+        add_attention(g, n, a_off);
         set_act(&n->epi, &fp.act, &fp.lo, &fp.hi);
         simd_direct(g, n->in[0], &fp);
         KwCall *kc = add_call(g, n, KW_K_KWCONV_SIMD);
@@ -535,16 +542,8 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
     int full = 0;
     int bo = depthwise ? k->O : kwconv_block(n, k, w_off + wfloats * 4, w_off, lazy_off, wso, &full);
     int blocked = bo < k->O;
-    if (!blocked) {
-        KwCall *c = add_call(g, n, KW_K_ATTENTION);
-        c->p.attn = at;
-        arg_value(c, n->in[0], 0);
-        const int ids[] = {k->w1, k->b1, k->ln_g, k->ln_b, k->w2, k->b2, k->w3, k->tb};
-        for (size_t i = 0; i < KW_COUNTOF(ids); i++)
-            arg_value(c, ids[i], 0);
-        arg_scratch(c, 0);
-        arg_scratch(c, a_off);
-    }
+    if (!blocked)
+        add_attention(g, n, a_off);
     /* cell dims in the warehouse's physical order (pass_kw laid E out in this order):
      * co, then kernel-cell dims, then ci -- decreasing destination stride */
     KwCall *as = add_call(g, n, blocked ? KW_K_KWCONV : KW_K_ASSEMBLE);

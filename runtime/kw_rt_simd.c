@@ -542,45 +542,32 @@ KW_RT_FN void kw_dwconv_simd(const KwConvFP *pp, const float *x, const float *w,
 #define KW_VCH(dcs, k) ((long)(k) * 4)
 #endif
 
-/* Assembly micro-tile: for nr <= KW_ASM_R rows r (taps) and nc channels,
- *   out_r[c][0..8) = sum_k A[arow_r][k] * E_r[c/CB][k][c%CB][0..8)
- * where E_r = E + eoff_r, blocks of n*CB*8 floats, and out_r of channel c starts at
- * dst_r + c*dcs. Rows with equal eoff (spatial partition) share their E loads. */
-KW_RT_LOCAL void kw__asm_tile(int nr, const float *A, int n, const float *E, const int *arow, const long *eoff,
-                              float *const *dst, long dcs, int nc, int shared)
+/* Assembly micro-tile: for nr <= KW_ASM_R rows r (cells) and nc channels,
+ *   out_r[c][0..8) = sum_k A[arow_r][k] * E[c/CB][k][c%CB][0..8)
+ * (blocks of n*CB*8 floats), out_r of channel c at dst_r + c*dcs: the rows share every E load. */
+KW_RT_LOCAL void kw__asm_tile(int nr, const float *A, int n, const float *E, const int *arow, float *const *dst,
+                              long dcs, int nc)
 {
     int c0, k, r, v;
     long blk = (long)n * KW_ASM_C * 8;
     for (c0 = 0; c0 < nc; c0 += KW_ASM_C) {
         kw_vf acc[KW_ASM_R][KW_ASM_V];
-        const float *eb = E + (c0 / KW_ASM_C) * blk;
+        const float *e = E + (c0 / KW_ASM_C) * blk;
         for (r = 0; r < KW_ASM_R; r++)
             for (v = 0; v < KW_ASM_V; v++)
                 acc[r][v] = KW_VZERO();
-        if (shared) {
-            const float *e = eb + eoff[0];
-            for (k = 0; k < n; k++, e += KW_ASM_C * 8) {
-                kw_vf ev[KW_ASM_V];
-                for (v = 0; v < KW_ASM_C * 8 / 16; v++)
-                    __builtin_prefetch(e + KW_PF_AHEAD + v * 16, 0, 3);
-                for (v = 0; v < KW_ASM_V; v++)
-                    ev[v] = KW_VLOAD(e + v * KW_VL);
-                for (r = 0; r < KW_ASM_R; r++)
-                    if (r < nr) {
-                        kw_vf a = KW_VSET1(A[(long)arow[r] * n + k]);
-                        for (v = 0; v < KW_ASM_V; v++)
-                            acc[r][v] = KW_VFMA(a, ev[v], acc[r][v]);
-                    }
-            }
-        } else {
-            for (k = 0; k < n; k++)
-                for (r = 0; r < KW_ASM_R; r++)
-                    if (r < nr) {
-                        const float *e = eb + eoff[r] + (long)k * KW_ASM_C * 8;
-                        kw_vf a = KW_VSET1(A[(long)arow[r] * n + k]);
-                        for (v = 0; v < KW_ASM_V; v++)
-                            acc[r][v] = KW_VFMA(a, KW_VLOAD(e + v * KW_VL), acc[r][v]);
-                    }
+        for (k = 0; k < n; k++, e += KW_ASM_C * 8) {
+            kw_vf ev[KW_ASM_V];
+            for (v = 0; v < KW_ASM_C * 8 / 16; v++)
+                __builtin_prefetch(e + KW_PF_AHEAD + v * 16, 0, 3);
+            for (v = 0; v < KW_ASM_V; v++)
+                ev[v] = KW_VLOAD(e + v * KW_VL);
+            for (r = 0; r < KW_ASM_R; r++)
+                if (r < nr) {
+                    kw_vf a = KW_VSET1(A[(long)arow[r] * n + k]);
+                    for (v = 0; v < KW_ASM_V; v++)
+                        acc[r][v] = KW_VFMA(a, ev[v], acc[r][v]);
+                }
         }
         if (c0 + KW_ASM_C <= nc) {
             for (r = 0; r < nr; r++)
@@ -600,165 +587,110 @@ KW_RT_LOCAL void kw__asm_tile(int nr, const float *A, int n, const float *E, con
     }
 }
 
-/* One 8-channel block of a KernelWarehouse kernel, packed [C/g][taps][8]:
- * W[c][t][r] = sum_k A[j][k] E[a_hi][kc][b/CB][k][b%CB][r] with o = o0 + r,
- * a_hi = (o % co) / 8, go = o / co, gi = c / ci, b = c % ci, and (spatial partition)
- * j = (t*Go + go)*Gi + gi, kc = 0, or (whole-window cells) j = go*Gi + gi, kc = t. */
-KW_RT_LOCAL void kw__kw_assemble_block(const KwKwConvP *k, const float *A, const float *E, int o0, float *wblk)
+/* Blocks go0 .. go0+ngo-1 of 8 output channels of a KernelWarehouse kernel that read warehouse
+ * slice a_hi, block go packed [C/g][taps][8] at wblk + (go - go0) * blk:
+ * W[c][t][r] = sum_k A[j][k] E[a_hi][kc][b/CB][k][b%CB][r] for o = go*co + a_hi*8 + r,
+ * gi = c / ci, b = c % ci, and (spatial partition) j = (t*Go + go)*Gi + gi, kc = 0, or
+ * (whole-window cells) j = go*Gi + gi, kc = t. The cell rows (go, gi, tap) that read the same
+ * warehouse offset go through one assembly tile together, KW_ASM_R at a time; kwcc asks for
+ * all Go blocks at once (k->grp) when one block alone would give a tile only 1 or 2 rows. */
+KW_RT_LOCAL void kw__kw_assemble_blocks(const KwKwConvP *k, const float *A, const float *E, int a_hi, int go0,
+                                        int ngo, float *wblk, long blk)
 {
-    int go = o0 / k->co, a_hi = (o0 % k->co) / 8, gi, t, nr;
-    int taps = k->conv.taps, ckn = k->whole ? taps : 1;
+    int taps = k->conv.taps, ckn = k->whole ? taps : 1, per = k->whole ? 1 : taps;
+    int rows = ngo * k->Gi * per, te, r0, r;
     long kcs = (long)((k->ci + KW_ASM_C - 1) / KW_ASM_C) * k->n * KW_ASM_C * 8; /* one kc's slice */
     const float *Eb = E + (long)a_hi * ckn * kcs;
     int arow[KW_ASM_R];
-    long eoff[KW_ASM_R];
-    float *dst[KW_ASM_R];
-    for (gi = 0; gi < k->Gi; gi++)
-        for (t = 0; t < taps; t += nr) {
-            int r;
-            nr = taps - t < KW_ASM_R ? taps - t : KW_ASM_R;
-            for (r = 0; r < nr; r++) {
-                arow[r] = k->whole ? go * k->Gi + gi : ((t + r) * k->Go + go) * k->Gi + gi;
-                eoff[r] = k->whole ? (long)(t + r) * kcs : 0;
-                dst[r] = wblk + ((long)gi * k->ci * taps + t + r) * 8;
-            }
-            kw__asm_tile(nr, A, k->n, Eb, arow, eoff, dst, (long)taps * 8, k->ci, !k->whole);
-        }
-}
-
-/* The k->grp blocks of 8 output channels that read warehouse slice a_hi (conv groups: 1),
- * block go at wblk + go * blk: cell rows (go, gi, tap) that share a warehouse offset go
- * through one assembly tile together, KW_ASM_R at a time. Same sums as
- * kw__kw_assemble_block, block by block. */
-KW_RT_LOCAL void kw__kw_assemble_group(const KwKwConvP *k, const float *A, const float *E, int a_hi, float *wblk,
-                                       long blk)
-{
-    int taps = k->conv.taps, ckn = k->whole ? taps : 1, per = k->whole ? 1 : taps;
-    int rows = k->grp * k->Gi * per, te, r0, r;
-    long kcs = (long)((k->ci + KW_ASM_C - 1) / KW_ASM_C) * k->n * KW_ASM_C * 8;
-    const float *Eb = E + (long)a_hi * ckn * kcs;
-    int arow[KW_ASM_R];
-    long eoff[KW_ASM_R];
     float *dst[KW_ASM_R];
     for (te = 0; te < ckn; te++) /* whole-window cells: one warehouse offset per tap */
         for (r0 = 0; r0 < rows; r0 += KW_ASM_R) {
             int nr = rows - r0 < KW_ASM_R ? rows - r0 : KW_ASM_R;
             for (r = 0; r < nr; r++) {
                 int idx = r0 + r, t = k->whole ? te : idx % taps, rest = k->whole ? idx : idx / taps;
-                int gi = rest % k->Gi, go = rest / k->Gi;
+                int gi = rest % k->Gi, go = go0 + rest / k->Gi;
                 arow[r] = k->whole ? go * k->Gi + gi : (t * k->Go + go) * k->Gi + gi;
-                eoff[r] = (long)te * kcs;
-                dst[r] = wblk + go * blk + ((long)gi * k->ci * taps + t) * 8;
+                dst[r] = wblk + (go - go0) * blk + ((long)gi * k->ci * taps + t) * 8;
             }
-            kw__asm_tile(nr, A, k->n, Eb, arow, eoff, dst, (long)taps * 8, k->ci, 1);
+            kw__asm_tile(nr, A, k->n, Eb + (long)te * kcs, arow, dst, (long)taps * 8, k->ci);
         }
 }
 
-/* Variant B assembly: one block of KW_B_RB output channels, packed [C/g][taps][KW_B_RB]:
- * W[c][t][r] = sum_k A[j][k] E[a_hi][kc][b][k][r], the warehouse laid out
- * [co/KW_B_RB][ck][ci][n][KW_B_RB] (kwcc); j and kc as in kw__kw_assemble_block. */
-#define KW_ASMB_R 6
+#define KW_ASMB_R 6 /* cell rows per variant-B assembly tile (6 x 4 accumulators) */
+
+/* Variant B assembly micro-tile: nr <= KW_ASMB_R rows (cells) sharing one warehouse stream
+ * eb ([n][KW_B_RB]): dst_r[0..KW_B_RB) = sum_k ar_r[k] * eb[k][..]; pf: prefetch the stream ahead
+ * (the first tile that reads it; measured: +20..40% from L3). */
+KW_RT_LOCAL void kw__asmb_tile(int nr, const float *const *ar, int n, const float *eb, float *const *dst, int pf)
+{
+    kw_vf acc[KW_ASMB_R][KW_B_NV];
+    int r, v, kk;
+    for (r = 0; r < KW_ASMB_R; r++)
+        for (v = 0; v < KW_B_NV; v++)
+            acc[r][v] = KW_VZERO();
+    for (kk = 0; kk < n; kk++) {
+        kw_vf ev[KW_B_NV];
+        if (pf)
+            for (v = 0; v < KW_B_RB / 16; v++)
+                __builtin_prefetch(eb + (long)kk * KW_B_RB + KW_PF_AHEAD + v * 16, 0, 3);
+        for (v = 0; v < KW_B_NV; v++)
+            ev[v] = KW_VLOAD(eb + (long)kk * KW_B_RB + v * KW_VL);
+        for (r = 0; r < KW_ASMB_R; r++)
+            if (r < nr) {
+                kw_vf a = KW_VSET1(ar[r][kk]);
+                for (v = 0; v < KW_B_NV; v++)
+                    acc[r][v] = KW_VFMA(a, ev[v], acc[r][v]);
+            }
+    }
+    for (r = 0; r < nr; r++)
+        for (v = 0; v < KW_B_NV; v++)
+            KW_VSTORE(dst[r] + v * KW_VL, acc[r][v]);
+}
+
+/* Variant B assembly: blocks go0 .. go0+ngo-1 of KW_B_RB output channels that read warehouse
+ * slice a_hi, channels [c0, c1) of each, block go packed [C/g][taps][KW_B_RB] at
+ * wblk + (go - go0) * blk: W[c][t][r] = sum_k A[j][k] E[a_hi][kc][b][k][r], the warehouse laid
+ * out [co/KW_B_RB][ck][ci][n][KW_B_RB] (kwcc); j and kc as in kw__kw_assemble_blocks. Per input
+ * channel b, the cell rows (go, gi, tap) that share its stream go through one tile together,
+ * KW_ASMB_R at a time (the stream is read from memory once and from L1 after). */
+KW_RT_LOCAL void kw__kw_assemble_blocks_b(const KwKwConvP *k, const float *A, const float *E, int a_hi, int go0,
+                                          int ngo, float *wblk, long blk, int c0, int c1)
+{
+    int taps = k->conv.taps, ckn = k->whole ? taps : 1, per = k->whole ? 1 : taps, n = k->n;
+    int rows = ngo * k->Gi * per, te, b, idx, nr;
+    long cs = (long)n * KW_B_RB, kcs = (long)k->ci * cs; /* one channel's stream, one kc's slice */
+    const float *Eb = E + (long)a_hi * ckn * kcs, *ar[KW_ASMB_R];
+    float *dst[KW_ASMB_R];
+    for (b = 0; b < k->ci; b++)
+        for (te = 0; te < ckn; te++) { /* whole-window cells: one stream per tap */
+            const float *eb = Eb + (long)te * kcs + (long)b * cs;
+            int first = 1;
+            for (idx = 0, nr = 0; idx < rows; idx++) {
+                int t = k->whole ? te : idx % taps, rest = k->whole ? idx : idx / taps;
+                int gi = rest % k->Gi, go = go0 + rest / k->Gi, cc = gi * k->ci + b;
+                if (cc < c0 || cc >= c1)
+                    continue;
+                ar[nr] = A + (long)(k->whole ? go * k->Gi + gi : (t * k->Go + go) * k->Gi + gi) * n;
+                dst[nr++] = wblk + (go - go0) * blk + ((long)cc * taps + t) * KW_B_RB;
+                if (nr == KW_ASMB_R) {
+                    kw__asmb_tile(nr, ar, n, eb, dst, first);
+                    nr = first = 0;
+                }
+            }
+            if (nr)
+                kw__asmb_tile(nr, ar, n, eb, dst, first);
+        }
+}
+
+/* The one block of KW_B_RB output channels from o0 (channels [c0, c1) of it) into wblk. */
 KW_RT_LOCAL void kw__kw_assemble_block_b(const KwKwConvP *k, const float *A, const float *E, int o0, float *wblk,
                                          int c0, int c1)
 {
-    int go = o0 / k->co, a_hi = (o0 % k->co) / KW_B_RB, gi, t, nr, b, kk, r, v, cc;
-    int taps = k->conv.taps, ckn = k->whole ? taps : 1, n = k->n;
-    long cs = (long)n * KW_B_RB;                 /* one channel's stream */
-    long kcs = (long)k->ci * cs;                 /* one kc's slice */
-    const float *Eb = E + (long)a_hi * ckn * kcs;
-    for (cc = c0; cc < c1; cc++) /* channels [c0, c1) of the group: gi * ci + b */
-        for (gi = cc / k->ci, b = cc % k->ci, t = 0; t < taps; t += nr) {
-                int arow[KW_ASMB_R];
-                long eoff[KW_ASMB_R];
-                kw_vf acc[KW_ASMB_R][KW_B_NV];
-                const float *eb = Eb + (long)b * cs;
-                float *dst = wblk + ((long)(gi * k->ci + b) * taps + t) * KW_B_RB;
-                nr = taps - t < KW_ASMB_R ? taps - t : KW_ASMB_R;
-                for (r = 0; r < KW_ASMB_R; r++) {
-                    arow[r] = k->whole ? go * k->Gi + gi : ((t + (r < nr ? r : 0)) * k->Go + go) * k->Gi + gi;
-                    eoff[r] = k->whole ? (long)(t + (r < nr ? r : 0)) * kcs : 0;
-                    for (v = 0; v < KW_B_NV; v++)
-                        acc[r][v] = KW_VZERO();
-                }
-                if (!k->whole) /* spatial partition: every tap reads the same cells */
-                    for (kk = 0; kk < n; kk++) {
-                        kw_vf ev[KW_B_NV];
-                        if (t == 0) /* the stream, 8 KB ahead (measured: +20..40% from L3) */
-                            for (v = 0; v < KW_B_RB / 16; v++)
-                                __builtin_prefetch(eb + (long)kk * KW_B_RB + KW_PF_AHEAD + v * 16, 0, 3);
-                        for (v = 0; v < KW_B_NV; v++)
-                            ev[v] = KW_VLOAD(eb + (long)kk * KW_B_RB + v * KW_VL);
-                        for (r = 0; r < KW_ASMB_R; r++)
-                            if (r < nr) {
-                                kw_vf a = KW_VSET1(A[(long)arow[r] * n + kk]);
-                                for (v = 0; v < KW_B_NV; v++)
-                                    acc[r][v] = KW_VFMA(a, ev[v], acc[r][v]);
-                            }
-                    }
-                else
-                    for (kk = 0; kk < n; kk++)
-                        for (r = 0; r < KW_ASMB_R; r++)
-                            if (r < nr) {
-                                const float *e = eb + eoff[r] + (long)kk * KW_B_RB;
-                                kw_vf a = KW_VSET1(A[(long)arow[r] * n + kk]);
-                                for (v = 0; v < KW_B_NV; v++)
-                                    acc[r][v] = KW_VFMA(a, KW_VLOAD(e + v * KW_VL), acc[r][v]);
-                            }
-                for (r = 0; r < nr; r++)
-                    for (v = 0; v < KW_B_NV; v++)
-                        KW_VSTORE(dst + (long)r * KW_B_RB + v * KW_VL, acc[r][v]);
-        }
-}
-
-/* Variant B's kw__kw_assemble_group: the k->grp blocks of KW_B_RB output channels that read
- * warehouse slice a_hi, block go at wblk + go * blk; per input channel b, the cell rows
- * (go, gi, tap) that share its stream go through one tile together, KW_ASMB_R at a time
- * (the stream is read from memory once and from L1 after). Same sums as
- * kw__kw_assemble_block_b. */
-KW_RT_LOCAL void kw__kw_assemble_group_b(const KwKwConvP *k, const float *A, const float *E, int a_hi, float *wblk,
-                                         long blk)
-{
-    int taps = k->conv.taps, ckn = k->whole ? taps : 1, per = k->whole ? 1 : taps, n = k->n;
-    int rows = k->grp * k->Gi * per, te, r0, r, b, kk, v;
-    long cs = (long)n * KW_B_RB, kcs = (long)k->ci * cs;
-    const float *Eb = E + (long)a_hi * ckn * kcs;
-    for (b = 0; b < k->ci; b++)
-        for (te = 0; te < ckn; te++)
-            for (r0 = 0; r0 < rows; r0 += KW_ASMB_R) {
-                int nr = rows - r0 < KW_ASMB_R ? rows - r0 : KW_ASMB_R;
-                const float *eb = Eb + (long)te * kcs + (long)b * cs, *ar[KW_ASMB_R];
-                float *dst[KW_ASMB_R];
-                kw_vf acc[KW_ASMB_R][KW_B_NV];
-                for (r = 0; r < KW_ASMB_R; r++) {
-                    int idx = r0 + (r < nr ? r : 0), t = k->whole ? te : idx % taps;
-                    int rest = k->whole ? idx : idx / taps, gi = rest % k->Gi, go = rest / k->Gi;
-                    ar[r] = A + (long)(k->whole ? go * k->Gi + gi : (t * k->Go + go) * k->Gi + gi) * n;
-                    dst[r] = wblk + go * blk + ((long)(gi * k->ci + b) * taps + t) * KW_B_RB;
-                    for (v = 0; v < KW_B_NV; v++)
-                        acc[r][v] = KW_VZERO();
-                }
-                for (kk = 0; kk < n; kk++) {
-                    kw_vf ev[KW_B_NV];
-                    if (r0 == 0)
-                        for (v = 0; v < KW_B_RB / 16; v++)
-                            __builtin_prefetch(eb + (long)kk * KW_B_RB + KW_PF_AHEAD + v * 16, 0, 3);
-                    for (v = 0; v < KW_B_NV; v++)
-                        ev[v] = KW_VLOAD(eb + (long)kk * KW_B_RB + v * KW_VL);
-                    for (r = 0; r < KW_ASMB_R; r++)
-                        if (r < nr) {
-                            kw_vf a = KW_VSET1(ar[r][kk]);
-                            for (v = 0; v < KW_B_NV; v++)
-                                acc[r][v] = KW_VFMA(a, ev[v], acc[r][v]);
-                        }
-                }
-                for (r = 0; r < nr; r++)
-                    for (v = 0; v < KW_B_NV; v++)
-                        KW_VSTORE(dst[r] + v * KW_VL, acc[r][v]);
-            }
+    kw__kw_assemble_blocks_b(k, A, E, (o0 % k->co) / KW_B_RB, o0 / k->co, 1, wblk, 0, c0, c1);
 }
 
 /* A lifted KernelWarehouse conv: attention A [m][n] is given; per block of 8 output channels
- * assemble the block (kw__kw_assemble_block), then convolve with it. scratch: phase planes,
+ * assemble the block (kw__kw_assemble_blocks), then convolve with it. scratch: phase planes,
  * Y' for 8 channels, then the kernel block. */
 KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A, const float *E,
                              const float *scale, const float *bias, const float *res, float *y, float *scratch)
@@ -778,9 +710,9 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
             long blk = (long)p.taps * p.Cg * p.rb;
             for (ah = 0; ah < nah; ah++) {
                 if (p.rb == 8)
-                    kw__kw_assemble_group(k, A, E, ah, wblk, blk);
+                    kw__kw_assemble_blocks(k, A, E, ah, 0, k->grp, wblk, blk);
                 else
-                    kw__kw_assemble_group_b(k, A, E, ah, wblk, blk);
+                    kw__kw_assemble_blocks_b(k, A, E, ah, 0, k->grp, wblk, blk, 0, p.Cg);
                 for (j = 0; j < k->grp; j++)
                     if (p.rb == 8)
                         kw__conv_block(&p, wblk + j * blk, pl, shift, out, (j * nah + ah) * 8, scale, bias, res, y);
@@ -791,7 +723,8 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
         }
         for (ob = 0; ob < nob; ob++) {
             if (p.rb == 8) {
-                kw__kw_assemble_block(k, A, E, g * p.Og + ob * 8, wblk);
+                int o0 = g * p.Og + ob * 8;
+                kw__kw_assemble_blocks(k, A, E, (o0 % k->co) / 8, o0 / k->co, 1, wblk, 0);
                 kw__conv_block(&p, wblk, pl, shift, out, ob * 8, scale, bias, res, y);
             } else {
                 /* double-buffered: while block ob convolves row by row, block ob + 1 is

@@ -10,27 +10,8 @@ kwcc=$1 case_dir=$2 work=$3
 mkdir -p "$work"
 rm -f "$work"/*
 m=$case_dir/model.onnx in=$case_dir/input_0.bin ref=$case_dir/output_0.bin
-st=0
-fail() { echo "FAIL: $*"; st=1; }
-
-# expect CODE FRAGMENT -- args...: exit status CODE and FRAGMENT in the output (stderr, or stdout
-# for the comparison figures); for CODE 2 exactly one "kwcc: error:" line
-expect() {
-    local code=$1 frag=$2
-    shift 3
-    local err rc
-    err=$("$kwcc" run "$@" 2>&1)
-    rc=$?
-    if [ $rc != "$code" ]; then
-        fail "kwcc run $*: exit $rc, expected $code: $err"
-    elif ! grep -qF -- "$frag" <<<"$err"; then
-        fail "kwcc run $*: message without '$frag': $err"
-    elif [ "$code" = 2 ] && [ "$(grep -c '^kwcc: error:' <<<"$err")" != 1 ]; then
-        fail "kwcc run $*: expected one 'kwcc: error:' line: $err"
-    else
-        echo "ok: kwcc run $* -> $code ($(grep -m1 -e '^kwcc: error:' -e FAIL <<<"$err"))"
-    fi
-}
+. "$(dirname "$0")/expect_lib.sh"
+expect_sub=(run)
 
 expect 2 "no model given" --
 expect 2 "no model given" -- --random 1

@@ -14,27 +14,7 @@ mkdir -p "$work" "$work/tmp"
 rm -rf "${work:?}"/* && mkdir -p "$work/tmp"
 export TMPDIR=$work/tmp
 m=$case_dir/model.onnx in=$case_dir/input_0.bin ref=$case_dir/output_0.bin
-st=0
-fail() { echo "FAIL: $*"; st=1; }
-
-# expect CODE FRAGMENT -- kwcc-args...: exit status CODE and FRAGMENT in the output; for CODE 2
-# exactly one "kwcc: error:" line
-expect() {
-    local code=$1 frag=$2
-    shift 3
-    local err rc
-    err=$("$kwcc" "$@" 2>&1)
-    rc=$?
-    if [ $rc != "$code" ]; then
-        fail "kwcc $*: exit $rc, expected $code: $err"
-    elif ! grep -qF -- "$frag" <<<"$err"; then
-        fail "kwcc $*: message without '$frag': $err"
-    elif [ "$code" = 2 ] && [ "$(grep -c '^kwcc: error:' <<<"$err")" != 1 ]; then
-        fail "kwcc $*: expected one 'kwcc: error:' line: $err"
-    else
-        echo "ok: kwcc $* -> $code ($(grep -m1 -e 'error:' <<<"$err"))"
-    fi
-}
+. "$(dirname "$0")/../expect_lib.sh"
 
 o=$work/x.o
 expect 2 "missing value after: --target-triple" -- "$m" -o "$o" --target-triple
