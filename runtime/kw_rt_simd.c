@@ -102,25 +102,91 @@ KW_RT_LOCAL void kw__vstore_n(float *p, kw_vf v, int n)
 #endif
 #define KW_B_RB (KW_B_NV * KW_VL)
 
+/* dst[0 .. n) = src[0 .. n): rows of a plane are short (7 to 230 floats), too short for a
+ * call to memcpy to pay. */
+KW_RT_LOCAL inline void kw__copy(float *dst, const float *src, int n)
+{
+    int j = 0;
+    for (; j + KW_VL <= n; j += KW_VL)
+        KW_VSTORE(dst + j, KW_VLOAD(src + j));
+#if defined(KW_SIMD_AVX512)
+    if (j < n) {
+        __mmask16 m = (__mmask16)((1u << (n - j)) - 1u);
+        _mm512_mask_storeu_ps(dst + j, m, _mm512_maskz_loadu_ps(m, src + j));
+    }
+#else
+    for (; j < n; j++)
+        dst[j] = src[j];
+#endif
+}
+
+/* dst[0 .. n) = v. */
+KW_RT_LOCAL inline void kw__fill(float *dst, float v, int n)
+{
+    kw_vf vv = KW_VSET1(v);
+    int j = 0;
+    for (; j + KW_VL <= n; j += KW_VL)
+        KW_VSTORE(dst + j, vv);
+#if defined(KW_SIMD_AVX512)
+    if (j < n)
+        _mm512_mask_storeu_ps(dst + j, (__mmask16)((1u << (n - j)) - 1u), vv);
+#else
+    for (; j < n; j++)
+        dst[j] = v;
+#endif
+}
+
+/* row[j] = src[2j] for j in [j0, j1), reading nothing past src[2(j1 - 1)]. */
+KW_RT_LOCAL void kw__even(float *row, const float *src, int j0, int j1)
+{
+    int j = j0;
+#if defined(KW_SIMD_AVX512)
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    for (; j + 16 < j1; j += 16) /* reads src[2j .. 2j + 31], 2j + 31 < 2(j1 - 1) */
+        _mm512_storeu_ps(row + j, _mm512_permutex2var_ps(_mm512_loadu_ps(src + 2 * j), ev,
+                                                         _mm512_loadu_ps(src + 2 * j + 16)));
+#elif defined(KW_SIMD_AVX2)
+    for (; j + 8 < j1; j += 8) { /* [a0 a2 b0 b2 | a4 a6 b4 b6] -> [a0 a2 a4 a6 b0 b2 b4 b6] */
+        __m256 e = _mm256_shuffle_ps(_mm256_loadu_ps(src + 2 * j), _mm256_loadu_ps(src + 2 * j + 8), 0x88);
+        _mm256_storeu_ps(row + j, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xd8)));
+    }
+#elif defined(KW_SIMD_NEON)
+    for (; j + 4 < j1; j += 4)
+        vst1q_f32(row + j, vld2q_f32(src + 2 * j).val[0]);
+#endif
+    for (; j < j1; j++)
+        row[j] = src[2 * j];
+}
+
 /* Fills the phase planes of one group: Cg channels of x (H x W), padded with padval by
  * pad_t/pad_l, split by stride. planes: [sh*sw][Cg][plane]; the plane grid is Hq x Wq, the
  * rest of each plane (up to `plane` floats) is padding too. */
 KW_RT_LOCAL void kw__phase_fill(const KwConvFP *p, const float *x, float *planes)
 {
-    int c, py, px, i, j;
+    int c, py, px, i, j, used = 0;
     long plane = p->plane, pstride = (long)p->Cg * plane;
+    /* only the phases some tap reads (a 1x1 conv with stride 2 reads one of four); no
+     * divisions for stride 1: the depthwise conv calls this once per channel */
+    if (p->sh == 1 && p->sw == 1)
+        used = 1;
+    else
+        for (i = 0; i < p->kh; i++)
+            for (j = 0; j < p->kw; j++)
+                used |= 1 << ((i * p->dh) % p->sh * p->sw + (j * p->dw) % p->sw);
     for (py = 0; py < p->sh; py++)
         for (px = 0; px < p->sw; px++) {
             /* row j of this phase takes input column ix = j*sw + off, for j in [j0, j1) */
             int off = px - p->pad_l, sw = p->sw;
-            int j0 = off >= 0 ? 0 : (-off + sw - 1) / sw;
-            int j1 = p->W - off <= 0 ? 0 : (p->W - off + sw - 1) / sw;
+            int j0 = off >= 0 ? 0 : sw == 1 ? -off : (-off + sw - 1) / sw;
+            int j1 = p->W - off <= 0 ? 0 : sw == 1 ? p->W - off : (p->W - off + sw - 1) / sw;
             if (j0 > p->Wq)
                 j0 = p->Wq;
             if (j1 > p->Wq)
                 j1 = p->Wq;
             if (j1 < j0)
                 j1 = j0;
+            if (!(used >> (py * p->sw + px) & 1))
+                continue;
             for (c = 0; c < p->Cg; c++) {
                 float *pl = planes + (long)(py * p->sw + px) * pstride + (long)c * plane;
                 const float *xc = x + (long)c * p->H * p->W;
@@ -129,25 +195,20 @@ KW_RT_LOCAL void kw__phase_fill(const KwConvFP *p, const float *x, float *planes
                     float *row = pl + (long)i * p->Wq;
                     const float *src = xc + (long)iy * p->W + off;
                     if (iy < 0 || iy >= p->H) {
-                        for (j = 0; j < p->Wq; j++)
-                            row[j] = p->padval;
+                        kw__fill(row, p->padval, p->Wq);
                         continue;
                     }
-                    for (j = 0; j < j0; j++)
-                        row[j] = p->padval;
+                    kw__fill(row, p->padval, j0);
                     if (sw == 1)
-                        memcpy(row + j0, src + j0, sizeof(float) * (size_t)(j1 - j0));
+                        kw__copy(row + j0, src + j0, j1 - j0);
                     else if (sw == 2)
-                        for (j = j0; j < j1; j++)
-                            row[j] = src[2 * j];
+                        kw__even(row, src, j0, j1);
                     else
                         for (j = j0; j < j1; j++)
                             row[j] = src[j * sw];
-                    for (j = j1; j < p->Wq; j++)
-                        row[j] = p->padval;
+                    kw__fill(row + j1, p->padval, p->Wq - j1);
                 }
-                for (i = p->Hq * p->Wq; i < plane; i++)
-                    pl[i] = p->padval;
+                kw__fill(pl + (long)p->Hq * p->Wq, p->padval, (int)(plane - (long)p->Hq * p->Wq));
             }
         }
 }
@@ -164,6 +225,16 @@ KW_RT_LOCAL void kw__shifts(const KwConvFP *p, long *shift)
         }
 }
 
+/* The activation on a vector. */
+KW_RT_LOCAL kw_vf kw__act_vec(const KwConvFP *p, kw_vf v)
+{
+    if (p->act == KW_ACT_RELU)
+        v = KW_VMAX(v, KW_VZERO());
+    else if (p->act == KW_ACT_CLIP)
+        v = KW_VMIN(KW_VMAX(v, KW_VSET1(p->lo)), KW_VSET1(p->hi));
+    return v;
+}
+
 /* Epilogue on a vector of pixels in registers: act(v * s + b + res). */
 KW_RT_LOCAL kw_vf kw__epi_vec(const KwConvFP *p, kw_vf v, kw_vf s, kw_vf b, const float *res, int n)
 {
@@ -177,11 +248,7 @@ KW_RT_LOCAL kw_vf kw__epi_vec(const KwConvFP *p, kw_vf v, kw_vf s, kw_vf b, cons
             v = KW_VADD(v, KW_VLOAD(t));
         }
     }
-    if (p->act == KW_ACT_RELU)
-        v = KW_VMAX(v, KW_VZERO());
-    else if (p->act == KW_ACT_CLIP)
-        v = KW_VMIN(KW_VMAX(v, KW_VSET1(p->lo)), KW_VSET1(p->hi));
-    return v;
+    return kw__act_vec(p, v);
 }
 
 /* One micro-tile: KW_ROWS output channels (w: [Cg][taps][8], rows r0..r0+KW_ROWS-1 of 8)
@@ -345,6 +412,136 @@ KW_RT_LOCAL inline void kw__b_tile(const KwConvFP *p, int P, const float *w, con
             KW_VSTORE(pt + q * KW_B_RB + v * KW_VL, acc[q][v]);
 }
 
+/* Epilogue of one variant-B tile: pt holds np <= 8 pixels x KW_B_RB channels (pixel-major,
+ * channels in the lanes); output channel o0 + r of group p->g gets its np pixels at pixel
+ * offset `at` of its plane. With AVX-512 or AVX2 the tile is transposed in registers, 8
+ * pixels x one vector of channels at a time, so that each channel's pixels leave in one
+ * masked store instead of np scalar stores to np places (that scalar loop was about a tenth
+ * of a 64-channel 3x3 conv). The arithmetic is the same: scale and bias in one FMA, then the
+ * residual, then the activation. */
+#if defined(KW_SIMD_AVX512)
+KW_RT_LOCAL void kw__b_epi(const KwConvFP *p, const float *pt, int np, int o0, const float *scale,
+                           const float *bias, const float *res, float *y, long at)
+{
+    long npix = (long)p->OH * p->OW;
+    __mmask16 pm = (__mmask16)((1u << np) - 1u);
+    int v, q, j;
+    for (v = 0; v < KW_B_NV; v++) {
+        int ob = o0 + v * 16, nc = p->Og - ob, o = p->g * p->Og + ob;
+        __mmask16 cm;
+        __m512 s, b, r[8], t[8], u[8];
+        if (nc <= 0)
+            break;
+        cm = nc >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nc) - 1u);
+        s = scale ? _mm512_maskz_loadu_ps(cm, scale + o) : _mm512_set1_ps(1.0f);
+        b = bias ? _mm512_maskz_loadu_ps(cm, bias + o) : _mm512_setzero_ps();
+        for (q = 0; q < 8; q++) {
+            r[q] = q < np ? _mm512_fmadd_ps(_mm512_loadu_ps(pt + q * KW_B_RB + v * 16), s, b) : _mm512_setzero_ps();
+            if (!res)
+                r[q] = kw__act_vec(p, r[q]);
+        }
+        /* 8 x 16 -> per 128-bit lane k, u[j] / u[4 + j]: pixels 0-3 / 4-7 of channel 4k + j */
+        for (q = 0; q < 8; q += 2) {
+            t[q] = _mm512_unpacklo_ps(r[q], r[q + 1]);
+            t[q + 1] = _mm512_unpackhi_ps(r[q], r[q + 1]);
+        }
+        for (q = 0; q < 8; q += 4) {
+            u[q] = _mm512_shuffle_ps(t[q], t[q + 2], 0x44);
+            u[q + 1] = _mm512_shuffle_ps(t[q], t[q + 2], 0xee);
+            u[q + 2] = _mm512_shuffle_ps(t[q + 1], t[q + 3], 0x44);
+            u[q + 3] = _mm512_shuffle_ps(t[q + 1], t[q + 3], 0xee);
+        }
+        for (j = 0; j < 4; j++) {
+            /* a: [u_j lane 0, u_4+j lane 0, u_j lane 1, u_4+j lane 1] = channels j, 4 + j */
+            __m512 a = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x44), c = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xee);
+            __m512 ch[4];
+            int k;
+            ch[0] = _mm512_shuffle_f32x4(a, a, 0x08);   /* lanes 0, 2: channel j */
+            ch[1] = _mm512_shuffle_f32x4(a, a, 0x0d);   /* lanes 1, 3: channel 4 + j */
+            ch[2] = _mm512_shuffle_f32x4(c, c, 0x08);   /* channel 8 + j */
+            ch[3] = _mm512_shuffle_f32x4(c, c, 0x0d);   /* channel 12 + j */
+            for (k = 0; k < 4; k++) {
+                int cc = 4 * k + j;
+                float *yo;
+                __m512 e = ch[k];
+                if (cc >= nc)
+                    continue;
+                yo = y + (long)(o + cc) * npix + at;
+                if (res)
+                    e = kw__act_vec(p, _mm512_add_ps(e, _mm512_maskz_loadu_ps(pm, res + (long)(o + cc) * npix + at)));
+                _mm512_mask_storeu_ps(yo, pm, e);
+            }
+        }
+    }
+}
+#elif defined(KW_SIMD_AVX2)
+KW_RT_LOCAL void kw__b_epi(const KwConvFP *p, const float *pt, int np, int o0, const float *scale,
+                           const float *bias, const float *res, float *y, long at)
+{
+    long npix = (long)p->OH * p->OW;
+    __m256i pm = _mm256_cmpgt_epi32(_mm256_set1_epi32(np), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    int v, q, j;
+    for (v = 0; v < KW_B_NV; v++) {
+        int ob = o0 + v * 8, nc = p->Og - ob, o = p->g * p->Og + ob;
+        __m256i cm;
+        __m256 s, b, r[8], t[8], u[8];
+        if (nc <= 0)
+            break;
+        cm = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        s = scale ? _mm256_maskload_ps(scale + o, cm) : _mm256_set1_ps(1.0f);
+        b = bias ? _mm256_maskload_ps(bias + o, cm) : _mm256_setzero_ps();
+        for (q = 0; q < 8; q++) {
+            r[q] = q < np ? _mm256_fmadd_ps(_mm256_loadu_ps(pt + q * KW_B_RB + v * 8), s, b) : _mm256_setzero_ps();
+            if (!res)
+                r[q] = kw__act_vec(p, r[q]);
+        }
+        /* 8 x 8 -> per 128-bit half k, u[j] / u[4 + j]: pixels 0-3 / 4-7 of channel 4k + j */
+        for (q = 0; q < 8; q += 2) {
+            t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]);
+            t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]);
+        }
+        for (q = 0; q < 8; q += 4) {
+            u[q] = _mm256_shuffle_ps(t[q], t[q + 2], 0x44);
+            u[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], 0xee);
+            u[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0x44);
+            u[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0xee);
+        }
+        for (j = 0; j < 8; j++) {
+            int k = j / 4, i = j % 4;
+            __m256 e = _mm256_permute2f128_ps(u[i], u[4 + i], k ? 0x31 : 0x20);
+            long off = (long)(o + j) * npix + at;
+            if (j >= nc)
+                break;
+            if (res)
+                e = kw__act_vec(p, _mm256_add_ps(e, _mm256_maskload_ps(res + off, pm)));
+            _mm256_maskstore_ps(y + off, pm, e);
+        }
+    }
+}
+#else
+KW_RT_LOCAL void kw__b_epi(const KwConvFP *p, const float *pt, int np, int o0, const float *scale,
+                           const float *bias, const float *res, float *y, long at)
+{
+    long npix = (long)p->OH * p->OW;
+    int r, q;
+    for (r = 0; r < KW_B_RB && o0 + r < p->Og; r++) {
+        int o = p->g * p->Og + o0 + r;
+        float sc = scale ? scale[o] : 1.0f, bb = bias ? bias[o] : 0.0f;
+        long off = (long)o * npix + at;
+        for (q = 0; q < np; q++) {
+            float val = pt[q * KW_B_RB + r] * sc + bb;
+            if (res)
+                val += res[off + q];
+            if (p->act == KW_ACT_RELU)
+                val = val > 0.0f ? val : 0.0f;
+            else if (p->act == KW_ACT_CLIP)
+                val = val < p->lo ? p->lo : (val > p->hi ? p->hi : val);
+            y[off + q] = val;
+        }
+    }
+}
+#endif
+
 /* Variant B: one block of KW_B_RB output channels (o0.. of group p->g, weights w: [Cg][taps]
  * [KW_B_RB]) over output rows oh0..oh1-1, a few pixels of a row per tile (KW_B_P, or 2 or 4
  * for rows that short, so that small images do not compute mostly dropped pixels), epilogue
@@ -359,9 +556,9 @@ KW_RT_LOCAL void kw__conv_rows_b(const KwConvFP *p, const float *w, const float 
                                  int o0, const float *scale, const float *bias, const float *res, float *y,
                                  int oh0, int oh1, const char *pf, long pf_lines)
 {
-    int q, r, P = p->OW <= 2 && KW_B_P > 2 ? 2 : p->OW <= 4 && KW_B_P > 4 ? 4 : KW_B_P;
+    int P = p->OW <= 2 && KW_B_P > 2 ? 2 : p->OW <= 4 && KW_B_P > 4 ? 4 : KW_B_P;
     int ntw = (p->OW + P - 1) / P, cc = KW_B_CHUNK_BYTES / (p->taps * KW_B_RB * 4);
-    long npix = (long)p->OH * p->OW, ntiles = (long)(oh1 - oh0) * ntw, g0, ti, c0;
+    long ntiles = (long)(oh1 - oh0) * ntw, g0, ti, c0;
     float part[KW_B_GROUP * KW_B_P * KW_B_RB];
     /* pf: pf_lines cache lines the caller will read next (the warehouse for the next kernel
      * block), fetched a few per input channel so the transfer overlaps the FMAs */
@@ -382,23 +579,8 @@ KW_RT_LOCAL void kw__conv_rows_b(const KwConvFP *p, const float *w, const float 
                     kw__b_tile(p, 4, w, planes, shift, oh, ow0, (int)c0, c1, pt, &pf, &pf_lines, per_c);
                 else
                     kw__b_tile(p, 2, w, planes, shift, oh, ow0, (int)c0, c1, pt, &pf, &pf_lines, per_c);
-                if (c1 < p->Cg)
-                    continue;
-                for (r = 0; r < KW_B_RB && o0 + r < p->Og; r++) {
-                    int o = p->g * p->Og + o0 + r;
-                    float sc = scale ? scale[o] : 1.0f, bb = bias ? bias[o] : 0.0f;
-                    long at = (long)o * npix + (long)oh * p->OW + ow0;
-                    for (q = 0; q < np; q++) {
-                        float val = pt[q * KW_B_RB + r] * sc + bb;
-                        if (res)
-                            val += res[at + q];
-                        if (p->act == KW_ACT_RELU)
-                            val = val > 0.0f ? val : 0.0f;
-                        else if (p->act == KW_ACT_CLIP)
-                            val = val < p->lo ? p->lo : (val > p->hi ? p->hi : val);
-                        y[at + q] = val;
-                    }
-                }
+                if (c1 == p->Cg)
+                    kw__b_epi(p, pt, np, o0, scale, bias, res, y, (long)oh * p->OW + ow0);
             }
         }
     }
@@ -479,6 +661,87 @@ KW_RT_LOCAL inline void kw__dw_rows(const KwConvFP *p, const float *pl, const lo
     }
 }
 
+#if defined(KW_SIMD_AVX512) || defined(KW_SIMD_AVX2)
+#if defined(KW_SIMD_AVX512)
+typedef __mmask16 kw_mask;
+#define KW_MLOAD(m, ptr) _mm512_maskz_loadu_ps((m), (ptr))
+#define KW_MAND(m, ok) ((ok) ? (m) : (__mmask16)0)
+#else
+typedef __m256i kw_mask;
+#define KW_MLOAD(m, ptr) _mm256_maskload_ps((ptr), (m))
+#define KW_MAND(m, ok) ((ok) ? (m) : _mm256_setzero_si256())
+#endif
+
+/* The lanes j of a vector with lo <= j < hi. */
+KW_RT_LOCAL inline kw_mask kw__lanes(int lo, int hi)
+{
+    lo = lo < 0 ? 0 : lo > KW_VL ? KW_VL : lo;
+    hi = hi < lo ? lo : hi > KW_VL ? KW_VL : hi;
+#if defined(KW_SIMD_AVX512)
+    return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+#else
+    {
+        __m256i j = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        return _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(hi), j),
+                                _mm256_cmpgt_epi32(j, _mm256_set1_epi32(lo - 1)));
+    }
+#endif
+}
+
+/* The even lanes of the 2 * KW_VL floats a, b. */
+KW_RT_LOCAL inline kw_vf kw__even2(kw_vf a, kw_vf b)
+{
+#if defined(KW_SIMD_AVX512)
+    return _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
+#else
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xd8));
+#endif
+}
+
+/* kw__dw_rows for stride S = 1 or 2 (a constant at each call site) without phase planes: the
+ * taps read x itself, through masked loads that leave the padding lanes zero and skip the
+ * rows above and below the image (cm[S*k + h]: the lanes of the h-th vector kernel column k
+ * reads that fall inside the row; with stride 2 the even lanes of two vectors are taken).
+ * Same sums, same order. */
+KW_RT_LOCAL inline void kw__dw_rows_x(const KwConvFP *p, int S, int KH, int KW, const float *xc, const kw_mask *cm,
+                                      const float *wc, int oh0, int nr, int ow, int cnt, kw_vf s, kw_vf b,
+                                      const float *rc, float *yc)
+{
+    kw_vf acc[KW_DW_U];
+    int kh, k, u;
+    for (u = 0; u < KW_DW_U; u++)
+        acc[u] = KW_VZERO();
+    for (kh = 0; kh < KH; kh++) {
+        const float *xr[KW_DW_U];
+        int ok[KW_DW_U];
+        for (u = 0; u < KW_DW_U; u++) { /* rows outside the image: no lanes, a row inside */
+            int iy = (oh0 + u) * S + kh * p->dh - p->pad_t;
+            ok[u] = iy >= 0 && iy < p->H;
+            xr[u] = xc + (long)(ok[u] ? iy : 0) * p->W + (long)ow * S - p->pad_l;
+        }
+        for (k = 0; k < KW; k++) {
+            kw_vf wt = KW_VSET1(wc[kh * KW + k]);
+            for (u = 0; u < KW_DW_U; u++) { /* rows past nr are computed and dropped */
+                const float *xs = xr[u] + (long)k * p->dw;
+                kw_vf v = KW_MLOAD(KW_MAND(cm[S * k], ok[u]), xs);
+                if (S == 2)
+                    v = kw__even2(v, KW_MLOAD(KW_MAND(cm[S * k + 1], ok[u]), xs + KW_VL));
+                acc[u] = KW_VFMA(wt, v, acc[u]);
+            }
+        }
+    }
+    for (u = 0; u < KW_DW_U && u < nr; u++) {
+        long at = (long)(oh0 + u) * p->OW + ow;
+        kw_vf e = kw__epi_vec(p, acc[u], s, b, rc ? rc + at : 0, cnt);
+        if (cnt == KW_VL)
+            KW_VSTORE(yc + at, e);
+        else
+            KW_VSTORE_N(yc + at, e, cnt);
+    }
+}
+#define KW_DW_X 1
+#endif
+
 /* Depthwise conv (C/g = O/g = 1) with weights [C][taps]. Per channel: the phase planes, then
  * the output in vectors of pixels of KW_DW_U rows at a time, all taps, the epilogue in
  * registers: no Y' pass and no pixels computed on padding columns. The planes of channel c+1
@@ -494,6 +757,38 @@ KW_RT_FN void kw_dwconv_simd(const KwConvFP *pp, const float *x, const float *w,
     int nb, c, oh, ow;
     p.Cg = 1;
     kw__shifts(&p, shift);
+#ifdef KW_DW_X
+    /* stride 1 or 2, zero padding, kernel at most 32 columns: straight from x, no planes */
+    if (p.sh == p.sw && p.sh <= 2 && p.padval == 0.0f && p.kw <= 32) {
+        kw_mask cm[64];
+        int S = p.sh;
+        for (c = 0; c < p.N * p.C; c++) {
+            const float *wc = w + (long)(c % p.C) * p.taps, *xc = x + (long)c * p.H * p.W;
+            const float *rc = res ? res + (long)c * npix : 0;
+            kw_vf s = KW_VSET1(scale ? scale[c % p.C] : 1.0f), b = KW_VSET1(bias ? bias[c % p.C] : 0.0f);
+            for (oh = 0; oh < p.OH; oh += KW_DW_U) {
+                int nr = p.OH - oh < KW_DW_U ? p.OH - oh : KW_DW_U;
+                for (ow = 0; ow < p.OW; ow += KW_VL) {
+                    int cnt = p.OW - ow < KW_VL ? p.OW - ow : KW_VL, k;
+                    for (k = 0; k < p.kw; k++) { /* lane j of vector h reads column c0 + h*VL + j */
+                        int c0 = ow * S + k * p.dw - p.pad_l, n = (cnt - 1) * S + 1, h;
+                        for (h = 0; h < S; h++) /* the lanes inside the row and among the n read */
+                            cm[S * k + h] = kw__lanes(-c0 - h * KW_VL, (n < p.W - c0 ? n : p.W - c0) - h * KW_VL);
+                    }
+                    if (p.kh == 3 && p.kw == 3 && S == 1)
+                        kw__dw_rows_x(&p, 1, 3, 3, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, y + (long)c * npix);
+                    else if (p.kh == 3 && p.kw == 3)
+                        kw__dw_rows_x(&p, 2, 3, 3, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, y + (long)c * npix);
+                    else if (S == 1)
+                        kw__dw_rows_x(&p, 1, p.kh, p.kw, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, y + (long)c * npix);
+                    else
+                        kw__dw_rows_x(&p, 2, p.kh, p.kw, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, y + (long)c * npix);
+                }
+            }
+        }
+        return;
+    }
+#endif
     for (nb = 0; nb < p.N; nb++) {
         const float *xn = x + (long)nb * p.C * p.H * p.W;
         kw__phase_fill(&p, xn, scratch);

@@ -368,6 +368,10 @@ def gen_conv():
         ("conv_depthwise_7x7", (1, 3, 9, 9), (3, 1, 7, 7), dict(group=3, pads=[3, 3, 3, 3]), True, 13),
         ("conv_depthwise_mult2", (1, 3, 6, 6), (6, 1, 3, 3), dict(group=3, pads=[1, 1, 1, 1]), True, 13),
         ("conv_depthwise_nobias_asym", (1, 4, 8, 7), (4, 1, 3, 3), dict(group=4, strides=[2, 1], pads=[1, 0, 0, 2]), False, 13),
+        # wide rows: several vectors per row on the direct (plane-free) depthwise paths, batch 2
+        ("conv_depthwise_s2_wide_batch2", (2, 5, 37, 41), (5, 1, 3, 3), dict(group=5, strides=[2, 2], pads=[1, 1, 1, 1]), True, 13),
+        ("conv_depthwise_s2_k5_asym", (1, 4, 20, 35), (4, 1, 5, 5), dict(group=4, strides=[2, 2], pads=[2, 0, 1, 3]), True, 13),
+        ("conv_depthwise_5x5_dil2_wide", (1, 3, 23, 38), (3, 1, 5, 5), dict(group=3, dilations=[2, 2], pads=[4, 3, 2, 5]), False, 13),
         ("conv_2d_batch2", (2, 3, 6, 6), (4, 3, 3, 3), dict(pads=[1, 1, 1, 1]), True, 13),
         ("conv_2d_kernel_gt_input_padded", (1, 2, 3, 3), (3, 2, 5, 5), dict(pads=[2, 2, 2, 2]), True, 13),
         ("conv_same_upper", (1, 3, 8, 8), (4, 3, 3, 3), dict(auto_pad="SAME_UPPER", strides=[2, 2]), True, 13),
