@@ -334,6 +334,7 @@ typedef struct KwCall {
     KwArg args[KW_CALL_MAXARG]; /* in the kernel's pointer-parameter order, output last */
     int *ints;                  /* GATHER idx / ASSEMBLE base, arena-owned */
     int n_ints;
+    int exact;                  /* a vector kernel that reads nothing past its buffers */
 } KwCall;
 int kw_lower(KwGraph *g, KwNode *n);          /* fills n->calls, n->scratch_bytes (within
                                                * n->scratch_cap when it can) */

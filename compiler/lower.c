@@ -174,6 +174,7 @@ static int simd_geom(KwGraph *g, const KwWinGeom *wg, int O, int G, KwConvFP *p)
 static void simd_direct(KwGraph *g, int x, KwConvFP *p);
 static void simd_choose(KwGraph *g, KwConvFP *p, int co);
 static int64_t simd_scratch_floats(const KwConvFP *p, int dw);
+static int simd_dw_reads_x(KwTargetKind t, const KwConvFP *p);
 static int pack_weights(KwGraph *g, int w, const KwConvFP *p);
 
 static void conv_params(KwConvP *p, const KwWinGeom *wg, int O, int G)
@@ -211,7 +212,8 @@ static int lower_conv(KwGraph *g, KwNode *n)
         KwCall *c = add_call(g, n, dw ? KW_K_DWCONV_SIMD : KW_K_CONV_SIMD);
         set_act(&n->epi, &fp.act, &fp.lo, &fp.hi);
         c->p.convf = fp;
-        n->scratch_bytes = simd_scratch_floats(&fp, dw) * 4;
+        c->exact = dw && simd_dw_reads_x(g->lower_target, &fp); /* masked loads inside the rows */
+        n->scratch_bytes = c->exact ? 0 : simd_scratch_floats(&fp, dw) * 4;
         arg_value(c, n->in[0], 0);
         arg_value(c, dw ? n->in[1] : pack_weights(g, n->in[1], &fp), 0);
         arg_value(c, n->epi.scale, 0);
@@ -221,7 +223,7 @@ static int lower_conv(KwGraph *g, KwNode *n)
         if (n->scratch_bytes)
             arg_scratch(c, 0);
         else
-            arg_value(c, -1, 0); /* a direct variant-B conv needs none */
+            arg_value(c, -1, 0); /* a direct variant-B conv or a plane-free depthwise one needs none */
         return 0;
     }
     KwCall *c = add_call(g, n, KW_K_CONV);
@@ -380,6 +382,14 @@ static void simd_direct(KwGraph *g, int x, KwConvFP *p)
         return;
     p->direct = 1;
     p->plane = p->H * p->W;
+}
+
+/* On x86, kw_dwconv_simd reads x itself through masked loads, without phase planes, for
+ * stride 1 or 2, zero padding and at most 32 kernel columns (the runtime tests the same). */
+static int simd_dw_reads_x(KwTargetKind t, const KwConvFP *p)
+{
+    return (t == KW_TARGET_AVX512 || t == KW_TARGET_AVX2) && p->sh == p->sw && p->sh <= 2 && !(p->padval < 0.0f) &&
+           !(p->padval > 0.0f) && p->kw <= 32;
 }
 
 static int64_t simd_scratch_floats(const KwConvFP *p, int dw)

@@ -181,12 +181,12 @@ static void for_each_read(const KwGraph *g, const KwNode *n, int *reads, int *cn
     (void)g;
 }
 
-/* Whether any call runs a vector kernel (which may read up to SLACK past a buffer). */
+/* Whether any call runs a vector kernel that may read up to SLACK past a buffer. */
 static int any_vector_call(const KwGraph *g)
 {
     for (int i = 0; i < g->nn; i++)
         for (int c = 0; !g->n[i].dead && c < g->n[i].n_calls; c++)
-            if (g->n[i].calls[c].k >= KW_K_CONV_SIMD)
+            if (g->n[i].calls[c].k >= KW_K_CONV_SIMD && !g->n[i].calls[c].exact)
                 return 1;
     return 0;
 }
