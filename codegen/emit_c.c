@@ -474,6 +474,32 @@ static void emit_node_banner(Gen *gen, int id, const KwNode *n)
     P(" */\n");
 }
 
+/* Whether node n gets a specialised function of its own (emit_params_and_calls). */
+static int node_specialized(const Gen *gen, const KwNode *n)
+{
+    if (gen->o->jit || gen->g->target == KW_TARGET_GENERIC || n->dead)
+        return 0;
+    for (int k = 0; k < n->n_calls; k++)
+        if (n->calls[k].k >= KW_K_CONV_SIMD)
+            return 1;
+    return 0;
+}
+
+/* The kernel calls of node i, one statement each. */
+static void emit_node_calls(Gen *gen, int i)
+{
+    const KwNode *n = &gen->g->n[i];
+    for (int k = 0; k < n->n_calls; k++) {
+        const KwCall *c = &n->calls[k];
+        P("    %s(&kw_p%d_%d", kw_kernel_name[c->k], i, k);
+        for (int a = 0; a < c->nargs; a++) {
+            P(", ");
+            put_arg(gen, n, &c->args[a]);
+        }
+        P(");\n");
+    }
+}
+
 static void emit_params_and_calls(Gen *gen)
 {
     KwGraph *g = gen->g;
@@ -499,6 +525,24 @@ static void emit_params_and_calls(Gen *gen)
             P("};\n");
         }
     }
+    /* The nodes that run a vector kernel get a function of their own, flattened: gcc and
+     * clang inline the kernel into it, where its parameters are constants, and so compile a
+     * copy of the kernel specialised for the node's shapes (bounds, strides, tile counts;
+     * MobileNetV2 about 20% faster, ResNet-18 about 3%, for about 1-2 KB of code per node).
+     * -DKWCC_NO_SPECIALIZE keeps one shared copy of each kernel. The entry point never passes
+     * them a null pointer (nonnull: no warnings about paths through a null workspace). */
+    if (!gen->o->jit && g->target != KW_TARGET_GENERIC) {
+        P("\n#if (defined(__GNUC__) || defined(__clang__)) && !defined(__TINYC__) && !defined(KWCC_NO_SPECIALIZE)\n"
+          "#define KW_SPECIALIZED static __attribute__((flatten, noinline, nonnull))\n#else\n#define KW_SPECIALIZED static\n"
+          "#endif\n");
+        for (int i = 0; i < g->nn; i++)
+            if (node_specialized(gen, &g->n[i])) {
+                P("KW_SPECIALIZED void kw_node%d(const float *const *in, float *const *out, unsigned char *ws)\n{\n"
+                  "    (void)in;\n    (void)out;\n    (void)ws;\n", i);
+                emit_node_calls(gen, i);
+                P("}\n");
+            }
+    }
     /* the entry body, into its own buffer first */
     gen->c = &calls;
     for (int i = 0; i < g->nn; i++) {
@@ -507,15 +551,10 @@ static void emit_params_and_calls(Gen *gen)
             continue;
         emit_node_banner(gen, i, n);
         P("    {\n    KW_PROF_BEGIN();\n");
-        for (int k = 0; k < n->n_calls; k++) {
-            const KwCall *c = &n->calls[k];
-            P("    %s(&kw_p%d_%d", kw_kernel_name[c->k], i, k);
-            for (int a = 0; a < c->nargs; a++) {
-                P(", ");
-                put_arg(gen, n, &c->args[a]);
-            }
-            P(");\n");
-        }
+        if (node_specialized(gen, n))
+            P("    kw_node%d(in, out, ws);\n", i);
+        else
+            emit_node_calls(gen, i);
         P("    KW_PROF_END(%d);\n    }\n", gen->n_prof++);
     }
     /* outputs that are not written in place: copied at the end */
@@ -960,6 +999,8 @@ int64_t kw_code_estimate(KwGraph *g)
             int ptrs = c->k == KW_K_GATHER || c->k == KW_K_ASSEMBLE || c->k == KW_K_KWCONV;
             bytes += (int64_t)param_bytes(c->k) - ptrs * 2 * ((int64_t)sizeof(void *) - 4) + 4 * (int64_t)c->n_ints +
                      4 + 4 * (int64_t)c->nargs;
+            if (c->k >= KW_K_CONV_SIMD) /* its specialised copy (emit_params_and_calls) */
+                bytes += kernel_text[c->k];
         }
     }
     for (int k = 0; k < g->n_outputs; k++)
