@@ -376,6 +376,7 @@ KW_RT_LOCAL void kw__conv_block(const KwConvFP *p, const float *wblk, const floa
 
 #define KW_B_CHUNK_BYTES 20480 /* weights of one chunk of input channels: stays in L1 */
 #define KW_B_GROUP 16            /* pixel tiles that share each chunk of weights */
+#define KW_B_PF_CHUNKS 4         /* how far ahead a conv's own weights are prefetched */
 
 /* One variant-B tile: P <= KW_B_P pixels of output row oh from column ow0, input channels
  * [c0, c1), accumulated onto the partial sums at pt (zeros when c0 == 0) and stored back
@@ -569,16 +570,30 @@ KW_RT_LOCAL void kw__conv_rows_b(const KwConvFP *p, const float *w, const float 
         long g1 = g0 + KW_B_GROUP < ntiles ? g0 + KW_B_GROUP : ntiles;
         for (c0 = 0; c0 < p->Cg; c0 += cc) {
             int c1 = c0 + cc < p->Cg ? (int)c0 + cc : p->Cg;
+            /* without a stream from the caller, the first group of tiles reads the weights
+             * from memory, once, in order: fetch KW_B_PF_CHUNKS chunks ahead */
+            const char *cpf = pf;
+            long clines = pf_lines, cper = per_c, na = c0 + KW_B_PF_CHUNKS * cc;
+            if (!pf && g0 == 0 && na < p->Cg) {
+                long nb = (long)((na + cc < p->Cg ? na + cc : p->Cg) - na) * p->taps * KW_B_RB * 4;
+                cpf = (const char *)(w + na * p->taps * KW_B_RB);
+                clines = (nb + 63) / 64;
+                cper = (clines + (long)(c1 - c0) * (g1 - g0) - 1) / ((long)(c1 - c0) * (g1 - g0));
+            }
             for (ti = g0; ti < g1; ti++) {
                 int oh = oh0 + (int)(ti / ntw), ow0 = (int)(ti % ntw) * P;
                 int np = p->OW - ow0 < P ? p->OW - ow0 : P;
                 float *pt = part + (ti - g0) * KW_B_P * KW_B_RB;
                 if (P == KW_B_P)
-                    kw__b_tile(p, KW_B_P, w, planes, shift, oh, ow0, (int)c0, c1, pt, &pf, &pf_lines, per_c);
+                    kw__b_tile(p, KW_B_P, w, planes, shift, oh, ow0, (int)c0, c1, pt, &cpf, &clines, cper);
                 else if (P == 4)
-                    kw__b_tile(p, 4, w, planes, shift, oh, ow0, (int)c0, c1, pt, &pf, &pf_lines, per_c);
+                    kw__b_tile(p, 4, w, planes, shift, oh, ow0, (int)c0, c1, pt, &cpf, &clines, cper);
                 else
-                    kw__b_tile(p, 2, w, planes, shift, oh, ow0, (int)c0, c1, pt, &pf, &pf_lines, per_c);
+                    kw__b_tile(p, 2, w, planes, shift, oh, ow0, (int)c0, c1, pt, &cpf, &clines, cper);
+                if (pf) {
+                    pf = cpf;
+                    pf_lines = clines;
+                }
                 if (c1 == p->Cg)
                     kw__b_epi(p, pt, np, o0, scale, bias, res, y, (long)oh * p->OW + ow0);
             }
