@@ -15,11 +15,27 @@
 
 #include "kwcc_int.h"
 
+/* Whether v has exactly one reader and is not a graph output. */
+static int read_once(KwGraph *g, int v)
+{
+    return v >= 0 && g->v[v].n_use == 1 && !kw_ir_is_graph_output(g, v);
+}
+
 /* The node producing v if v has exactly one reader, is not a graph output, and the node is
- * one of the given kinds with an empty epilogue so far. */
+ * one of the given kinds with an empty epilogue so far. Views that keep the shape (the
+ * Reshape the KernelWarehouse export leaves after its conv, at batch 1), each read once, are
+ * looked through: the producer then takes over the consumer's output and the views die in
+ * the next dce. */
 static KwNode *sole_producer(KwGraph *g, int v, int kinds)
 {
-    if (v < 0 || g->v[v].producer < 0 || g->v[v].n_use != 1 || kw_ir_is_graph_output(g, v))
+    while (read_once(g, v) && g->v[v].producer >= 0) {
+        const KwNode *n = &g->n[g->v[v].producer];
+        if (n->dead || !(kw_op_info[n->op].flags & KW_OPF_VIEW) || n->n_in < 1 || !read_once(g, n->in[0]) ||
+            !kw_shape_eq(&g->v[n->in[0]].shape, &g->v[v].shape) || g->v[n->in[0]].dt != g->v[v].dt)
+            break;
+        v = n->in[0];
+    }
+    if (!read_once(g, v) || g->v[v].producer < 0)
         return NULL;
     KwNode *p = &g->n[g->v[v].producer];
     if (p->dead || p->n_out != 1)
@@ -29,10 +45,16 @@ static KwNode *sole_producer(KwGraph *g, int v, int kinds)
     return (k & kinds) ? p : NULL;
 }
 
-/* p takes over n's output; n dies. */
-static void absorb(KwGraph *g, KwNode *p, KwNode *n)
+/* p takes over n's output; n dies, and so do the views sole_producer looked through from
+ * n's input a back to p's output. */
+static void absorb(KwGraph *g, KwNode *p, KwNode *n, int a)
 {
     int y = n->out[0];
+    while (a != p->out[0]) {
+        KwNode *view = &g->n[g->v[a].producer];
+        view->dead = 1;
+        a = view->in[0];
+    }
     p->out[0] = y;
     g->v[y].producer = (int)(p - g->n);
     n->dead = 1;
@@ -81,7 +103,7 @@ static int fold_bn_gemm(KwGraph *g, KwNode *bn, int sc, int sh)
     kw_set_attr_float(g, p, "alpha", 1.0f);
     kw_set_attr_float(g, p, "beta", 1.0f);
     kw_note(g->diag, "fuse: BatchNormalization '%s' folded into Gemm '%s'", bn->name, p->name);
-    absorb(g, p, bn);
+    absorb(g, p, bn, bn->in[0]);
     return 1;
 }
 
@@ -118,7 +140,7 @@ static int fold_bn(KwGraph *g, KwNode *bn)
             p->in = arr;
         }
         kw_note(g->diag, "fuse: BatchNormalization '%s' folded into %s '%s'", bn->name, p->op_type, p->name);
-        absorb(g, p, bn);
+        absorb(g, p, bn, bn->in[0]);
         return 0;
     }
     if (fold_bn_gemm(g, bn, sc, sh) == 1)
@@ -153,7 +175,7 @@ static void fuse_residual(KwGraph *g, int id)
         return;
     best->epi.res = other;
     kw_note(g->diag, "fuse: residual Add '%s' into %s '%s'", add->name, best->op_type, best->name);
-    absorb(g, best, add);
+    absorb(g, best, add, add->in[0] == other ? add->in[1] : add->in[0]);
 }
 
 static void fuse_activation(KwGraph *g, KwNode *n)
@@ -177,7 +199,7 @@ static void fuse_activation(KwGraph *g, KwNode *n)
         p->epi.lo = lo;
         p->epi.hi = hi;
     }
-    absorb(g, p, n);
+    absorb(g, p, n, n->in[0]);
 }
 
 int kw_pass_fuse(KwGraph *g)
