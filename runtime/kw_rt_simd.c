@@ -379,11 +379,11 @@ KW_RT_LOCAL void kw__conv_block(const KwConvFP *p, const float *wblk, const floa
 #define KW_B_PF_CHUNKS 4         /* how far ahead a conv's own weights are prefetched */
 
 /* One variant-B tile: P <= KW_B_P pixels of output row oh from column ow0, input channels
- * [c0, c1), accumulated onto the partial sums at pt (zeros when c0 == 0) and stored back
+ * [c0, c1) (their weights from w + (c - cb) * taps * KW_B_RB), accumulated onto the partial sums at pt (zeros when c0 == 0) and stored back
  * there. P is a constant at each call site, so the accumulators stay in registers. */
-KW_RT_LOCAL inline void kw__b_tile(const KwConvFP *p, int P, const float *w, const float *planes, const long *shift,
-                                   int oh, int ow0, int c0, int c1, float *pt, const char **pf, long *pf_lines,
-                                   long per_c)
+KW_RT_LOCAL inline void kw__b_tile(const KwConvFP *p, int P, const float *w, int cb, const float *planes,
+                                   const long *shift, int oh, int ow0, int c0, int c1, float *pt, const char **pf,
+                                   long *pf_lines, long per_c)
 {
     kw_vf acc[KW_B_P][KW_B_NV];
     int c, t, q, v;
@@ -392,7 +392,7 @@ KW_RT_LOCAL inline void kw__b_tile(const KwConvFP *p, int P, const float *w, con
             acc[q][v] = c0 ? KW_VLOAD(pt + q * KW_B_RB + v * KW_VL) : KW_VZERO();
     for (c = c0; c < c1; c++) {
         const float *xc = planes + (long)c * p->plane + (long)oh * p->Wq + ow0;
-        const float *wc = w + (long)c * p->taps * KW_B_RB;
+        const float *wc = w + (long)(c - cb) * p->taps * KW_B_RB;
         long l;
         for (l = 0; l < per_c && *pf_lines > 0; l++, (*pf_lines)--, *pf += 64)
             __builtin_prefetch(*pf, 0, 2);
@@ -585,11 +585,11 @@ KW_RT_LOCAL void kw__conv_rows_b(const KwConvFP *p, const float *w, const float 
                 int np = p->OW - ow0 < P ? p->OW - ow0 : P;
                 float *pt = part + (ti - g0) * KW_B_P * KW_B_RB;
                 if (P == KW_B_P)
-                    kw__b_tile(p, KW_B_P, w, planes, shift, oh, ow0, (int)c0, c1, pt, &cpf, &clines, cper);
+                    kw__b_tile(p, KW_B_P, w, 0, planes, shift, oh, ow0, (int)c0, c1, pt, &cpf, &clines, cper);
                 else if (P == 4)
-                    kw__b_tile(p, 4, w, planes, shift, oh, ow0, (int)c0, c1, pt, &cpf, &clines, cper);
+                    kw__b_tile(p, 4, w, 0, planes, shift, oh, ow0, (int)c0, c1, pt, &cpf, &clines, cper);
                 else
-                    kw__b_tile(p, 2, w, planes, shift, oh, ow0, (int)c0, c1, pt, &cpf, &clines, cper);
+                    kw__b_tile(p, 2, w, 0, planes, shift, oh, ow0, (int)c0, c1, pt, &cpf, &clines, cper);
                 if (pf) {
                     pf = cpf;
                     pf_lines = clines;
@@ -964,14 +964,15 @@ KW_RT_LOCAL void kw__asmb_tile(int nr, const float *const *ar, int n, const floa
  * channel b, the cell rows (go, gi, tap) that share its stream go through one tile together,
  * KW_ASMB_R at a time (the stream is read from memory once and from L1 after). */
 KW_RT_LOCAL void kw__kw_assemble_blocks_b(const KwKwConvP *k, const float *A, const float *E, int a_hi, int go0,
-                                          int ngo, float *wblk, long blk, int c0, int c1)
+                                          int ngo, float *wblk, long blk, int c0, int c1, int cb)
 {
     int taps = k->conv.taps, ckn = k->whole ? taps : 1, per = k->whole ? 1 : taps, n = k->n;
     int rows = ngo * k->Gi * per, te, b, idx, nr;
+    int b0 = k->Gi == 1 && c0 > 0 ? c0 : 0, b1 = k->Gi == 1 && c1 < k->ci ? c1 : k->ci;
     long cs = (long)n * KW_B_RB, kcs = (long)k->ci * cs; /* one channel's stream, one kc's slice */
     const float *Eb = E + (long)a_hi * ckn * kcs, *ar[KW_ASMB_R];
     float *dst[KW_ASMB_R];
-    for (b = 0; b < k->ci; b++)
+    for (b = b0; b < b1; b++)
         for (te = 0; te < ckn; te++) { /* whole-window cells: one stream per tap */
             const float *eb = Eb + (long)te * kcs + (long)b * cs;
             int first = 1;
@@ -981,7 +982,7 @@ KW_RT_LOCAL void kw__kw_assemble_blocks_b(const KwKwConvP *k, const float *A, co
                 if (cc < c0 || cc >= c1)
                     continue;
                 ar[nr] = A + (long)(k->whole ? go * k->Gi + gi : (t * k->Go + go) * k->Gi + gi) * n;
-                dst[nr++] = wblk + (go - go0) * blk + ((long)cc * taps + t) * KW_B_RB;
+                dst[nr++] = wblk + (go - go0) * blk + ((long)(cc - cb) * taps + t) * KW_B_RB;
                 if (nr == KW_ASMB_R) {
                     kw__asmb_tile(nr, ar, n, eb, dst, first);
                     nr = first = 0;
@@ -996,7 +997,57 @@ KW_RT_LOCAL void kw__kw_assemble_blocks_b(const KwKwConvP *k, const float *A, co
 KW_RT_LOCAL void kw__kw_assemble_block_b(const KwKwConvP *k, const float *A, const float *E, int o0, float *wblk,
                                          int c0, int c1)
 {
-    kw__kw_assemble_blocks_b(k, A, E, (o0 % k->co) / KW_B_RB, o0 / k->co, 1, wblk, 0, c0, c1);
+    kw__kw_assemble_blocks_b(k, A, E, (o0 % k->co) / KW_B_RB, o0 / k->co, 1, wblk, 0, c0, c1, 0);
+}
+
+/* The pixel tiles of a variant-B conv (kw__conv_rows_b over the whole image). */
+KW_RT_LOCAL long ntiles_b(const KwConvFP *p)
+{
+    int P = p->OW <= 2 && KW_B_P > 2 ? 2 : p->OW <= 4 && KW_B_P > 4 ? 4 : KW_B_P;
+    return (long)p->OH * ((p->OW + P - 1) / P);
+}
+
+/* Variant B with the assembly inside the conv's chunk loop, for a kernel block too large
+ * for L2 whose tiles all fit one group (layer4 of ResNet-18 KW1x: 512 x 9 x 64 floats, 7 x 7
+ * pixels): each chunk of input channels of block o0 (output channels o0.. of group p->g) is
+ * assembled into wc (a chunk, in L1) and at once consumed by every tile, so the warehouse
+ * streams through once and the block never exists whole, and the chunk's FMAs overlap the
+ * stream of the next. The sums are the same, in the same order, as assembling the whole
+ * block first. */
+KW_RT_LOCAL void kw__kwconv_block_b_chunked(const KwKwConvP *k, const KwConvFP *p, const float *A, const float *E,
+                                            int o0, float *wc, const float *planes, const long *shift,
+                                            const float *scale, const float *bias, const float *res, float *y)
+{
+    int P = p->OW <= 2 && KW_B_P > 2 ? 2 : p->OW <= 4 && KW_B_P > 4 ? 4 : KW_B_P;
+    int ntw = (p->OW + P - 1) / P, cc = KW_B_CHUNK_BYTES / (p->taps * KW_B_RB * 4), c0, og = p->g * p->Og + o0;
+    long ntiles = (long)p->OH * ntw, ti;
+    const char *pf = 0;
+    float part[KW_B_GROUP * KW_B_P * KW_B_RB];
+    if (cc < 1)
+        cc = 1;
+    for (c0 = 0; c0 < p->Cg; c0 += cc) {
+        int c1 = c0 + cc < p->Cg ? c0 + cc : p->Cg, c2 = c1 + cc < p->Cg ? c1 + cc : p->Cg;
+        long cs = (long)k->n * KW_B_RB, lines = 0, per_c = 0;
+        kw__kw_assemble_blocks_b(k, A, E, (og % k->co) / KW_B_RB, og / k->co, 1, wc, 0, c0, c1, c0);
+        if (!k->whole && c2 > c1) { /* the next chunk's warehouse stream, fetched during these tiles */
+            pf = (const char *)(E + (long)((og % k->co) / KW_B_RB) * k->ci * cs + (long)c1 * cs);
+            lines = (long)(c2 - c1) * cs * 4 / 64;
+            per_c = (lines + ntiles * (c1 - c0) - 1) / (ntiles * (c1 - c0));
+        }
+        for (ti = 0; ti < ntiles; ti++) {
+            int oh = (int)(ti / ntw), ow0 = (int)(ti % ntw) * P;
+            int np = p->OW - ow0 < P ? p->OW - ow0 : P;
+            float *pt = part + ti * KW_B_P * KW_B_RB;
+            if (P == KW_B_P)
+                kw__b_tile(p, KW_B_P, wc, c0, planes, shift, oh, ow0, c0, c1, pt, &pf, &lines, per_c);
+            else if (P == 4)
+                kw__b_tile(p, 4, wc, c0, planes, shift, oh, ow0, c0, c1, pt, &pf, &lines, per_c);
+            else
+                kw__b_tile(p, 2, wc, c0, planes, shift, oh, ow0, c0, c1, pt, &pf, &lines, per_c);
+            if (c1 == p->Cg)
+                kw__b_epi(p, pt, np, o0, scale, bias, res, y, (long)oh * p->OW + ow0);
+        }
+    }
 }
 
 /* A lifted KernelWarehouse conv: attention A [m][n] is given; per block of 8 output channels
@@ -1022,7 +1073,7 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
                 if (p.rb == 8)
                     kw__kw_assemble_blocks(k, A, E, ah, 0, k->grp, wblk, blk);
                 else
-                    kw__kw_assemble_blocks_b(k, A, E, ah, 0, k->grp, wblk, blk, 0, p.Cg);
+                    kw__kw_assemble_blocks_b(k, A, E, ah, 0, k->grp, wblk, blk, 0, p.Cg, 0);
                 for (j = 0; j < k->grp; j++)
                     if (p.rb == 8)
                         kw__conv_block(&p, wblk + j * blk, pl, shift, out, (j * nah + ah) * 8, scale, bias, res, y);
@@ -1044,6 +1095,10 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
                 long blk = (long)p.taps * p.Cg * p.rb;
                 float *cur = wblk + (ob & 1) * blk, *nxt = wblk + ((ob + 1) & 1) * blk;
                 long cs = (long)k->n * KW_B_RB;
+                if (k->Gi == 1 && ntiles_b(&p) <= KW_B_GROUP) {
+                    kw__kwconv_block_b_chunked(k, &p, A, E, ob * p.rb, wblk, pl, shift, scale, bias, res, y);
+                    continue;
+                }
                 if (blk * 4 > KW_L2_BLOCK) { /* two blocks would not stay in L2: one at a time */
                     kw__kw_assemble_block_b(k, A, E, g * p.Og + ob * p.rb, wblk, 0, p.Cg);
                     kw__conv_block_b(&p, wblk, pl, shift, ob * p.rb, scale, bias, res, y);

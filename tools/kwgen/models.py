@@ -479,3 +479,33 @@ class WideCellsNet(nn.Module):
 
 def wide_cells_net():
     return WideCellsNet()
+
+
+class ChunkedNet(nn.Module):
+    """KW 3x3 convs with many input channels (several L1 chunks of the packed kernel) on 6x6 images,
+    whose pixel tiles all fit one group: the vector targets assemble each chunk of input channels
+    and convolve with it at once (variant B), so a chunk placed at the wrong channels shows."""
+
+    def __init__(self):
+        super().__init__()
+        self.warehouse_manager = WarehouseManager(reduction=0.0625, sharing_range=['layer'])
+        wm = self.warehouse_manager
+        self.stem = nn.Conv2d(3, 64, 3, stride=2, padding=1, bias=False)
+        self.stem_bn = nn.BatchNorm2d(64)
+        self.k1 = wm.reserve(64, 64, 3, padding=1, bias=False, warehouse_name='stage0_layer0_conv')
+        self.bn1 = nn.BatchNorm2d(64)
+        self.k2 = wm.reserve(64, 64, 3, padding=1, bias=True, warehouse_name='stage0_layer1_conv')
+        self.relu = nn.ReLU(inplace=True)
+        self.fc = nn.Linear(64, 10)
+        wm.store()
+        wm.allocate(self)
+
+    def forward(self, x):
+        x = self.relu(self.stem_bn(self.stem(x)))
+        y = self.relu(self.bn1(self.k1(x)))
+        y = self.relu(self.k2(y) + y)
+        return self.fc(y.mean([-2, -1]))
+
+
+def chunked_net():
+    return ChunkedNet()
