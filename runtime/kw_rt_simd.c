@@ -555,7 +555,7 @@ KW_RT_LOCAL void kw__b_epi(const KwConvFP *p, const float *pt, int np, int o0, c
  * slack. */
 KW_RT_LOCAL void kw__conv_rows_b(const KwConvFP *p, const float *w, const float *planes, const long *shift,
                                  int o0, const float *scale, const float *bias, const float *res, float *y,
-                                 int oh0, int oh1, const char *pf, long pf_lines)
+                                 int oh0, int oh1, const char *pf, long pf_lines, int stream)
 {
     int P = p->OW <= 2 && KW_B_P > 2 ? 2 : p->OW <= 4 && KW_B_P > 4 ? 4 : KW_B_P;
     int ntw = (p->OW + P - 1) / P, cc = KW_B_CHUNK_BYTES / (p->taps * KW_B_RB * 4);
@@ -570,11 +570,12 @@ KW_RT_LOCAL void kw__conv_rows_b(const KwConvFP *p, const float *w, const float 
         long g1 = g0 + KW_B_GROUP < ntiles ? g0 + KW_B_GROUP : ntiles;
         for (c0 = 0; c0 < p->Cg; c0 += cc) {
             int c1 = c0 + cc < p->Cg ? (int)c0 + cc : p->Cg;
-            /* without a stream from the caller, the first group of tiles reads the weights
-             * from memory, once, in order: fetch KW_B_PF_CHUNKS chunks ahead */
+            /* stream: the weights are constants, which the first group of tiles reads from
+             * memory, once, in order (not a KW block just assembled into L2): without a stream
+             * from the caller, fetch KW_B_PF_CHUNKS chunks ahead */
             const char *cpf = pf;
             long clines = pf_lines, cper = per_c, na = c0 + KW_B_PF_CHUNKS * cc;
-            if (!pf && g0 == 0 && na < p->Cg) {
+            if (stream && !pf && g0 == 0 && na < p->Cg) {
                 long nb = (long)((na + cc < p->Cg ? na + cc : p->Cg) - na) * p->taps * KW_B_RB * 4;
                 cpf = (const char *)(w + na * p->taps * KW_B_RB);
                 clines = (nb + 63) / 64;
@@ -604,7 +605,7 @@ KW_RT_LOCAL void kw__conv_rows_b(const KwConvFP *p, const float *w, const float 
 KW_RT_LOCAL void kw__conv_block_b(const KwConvFP *p, const float *w, const float *planes, const long *shift,
                                   int o0, const float *scale, const float *bias, const float *res, float *y)
 {
-    kw__conv_rows_b(p, w, planes, shift, o0, scale, bias, res, y, 0, p->OH, 0, 0);
+    kw__conv_rows_b(p, w, planes, shift, o0, scale, bias, res, y, 0, p->OH, 0, 0, 1);
 }
 
 /* The phase planes of one group, or the input itself when it is already in their layout
@@ -1117,7 +1118,7 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
                         pf = (const char *)(E + (long)((o1 % k->co) / KW_B_RB) * k->ci * cs + (long)b0 * cs);
                         lines = (long)cnt * cs * 4 / 64;
                     }
-                    kw__conv_rows_b(&p, cur, pl, shift, ob * p.rb, scale, bias, res, y, oh, oh + 1, pf, lines);
+                    kw__conv_rows_b(&p, cur, pl, shift, ob * p.rb, scale, bias, res, y, oh, oh + 1, pf, lines, 0);
                     if (nb >= 0)
                         kw__kw_assemble_block_b(k, A, E, g * p.Og + nb * p.rb, nxt, c0, c1);
                 }
