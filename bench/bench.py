@@ -4,10 +4,11 @@
 Run through bench/run.sh (which builds kwcc and prepares the venv). For every model: kwcc
 compiles it for each vector target the machine runs (and, for the small models, the portable
 target), gcc -O3 builds it (-march=native for avx512; -mavx2 -mfma only for avx2, so no AVX-512
-code can sneak in), and the program's --repeat median is taken; onnxruntime (PyPI, one intra-op
-thread, sequential, default graph optimisations) and PyTorch (one thread) are timed in this
-process on the same model with the same number of runs. Every ratio compares numbers of this
-one run. GFLOP/s counts 2 x (conv/fc MACs + KernelWarehouse assembly MACs) from `kwcc inspect`;
+code can sneak in); onnxruntime (PyPI, one intra-op thread, sequential, default graph
+optimisations) and PyTorch (one thread) run in this process on the same model. The engines take
+turns in ROUNDS bursts of runs (a slow spell of a shared host then hits all of them alike): the
+medians are over all runs of an engine (kwcc: the median of its bursts' --repeat medians). Every
+ratio compares numbers of this one run. GFLOP/s counts 2 x (conv/fc MACs + KernelWarehouse assembly MACs) from `kwcc inspect`;
 the peak is bench/peak.c's, measured here. Outputs are checked against the reference (official
 fixtures) or against onnxruntime.
 """
@@ -69,21 +70,26 @@ def inspect_macs(kwcc, model):
     return tot["macs_conv"], tot["macs_assembly"], j
 
 
-def kwcc_time(kwcc, model, target, out, name, inp, repeat, profile=False):
+def kwcc_build(kwcc, model, target, out, name, profile=False):
     c = os.path.join(out, "%s_%s.c" % (name, target))
     exe = c[:-2]
     sh([kwcc, model, "-o", c, "--name", "m", "--target", target])
     flags = {"avx512": ["-march=native"], "avx2": ["-mavx2", "-mfma"], "generic": ["-march=native"]}[target]
     defs = ["-DKWCC_MAIN"] + (["-DKWCC_PROFILE"] if profile else [])
     sh(["gcc", "-O3", *flags, *defs, "-I", out, c, "-o", exe, "-lm"])
+    return exe
+
+
+def kwcc_run(exe, inp, repeat, profile=False):
+    """One burst of `repeat` runs: the program's median (ms), its output, its text."""
     outbin = exe + "_out.bin"
-    args = [exe, inp, outbin, "--repeat", str(repeat)] + (["--profile"] if profile else [])
-    text = sh(args)
+    text = sh([exe, inp, outbin, "--repeat", str(repeat)] + (["--profile"] if profile else []))
     med = float(re.search(r"median ([0-9.]+) us", text).group(1)) / 1000.0
     return med, np.fromfile(outbin, dtype="<f4"), text
 
 
-def ort_time(model, x, repeat):
+def ort_session(model, x):
+    """A run function for onnxruntime (one thread, sequential), its output and version."""
     import onnxruntime as ort
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
@@ -95,15 +101,11 @@ def ort_time(model, x, repeat):
     y = s.run(None, feed)[0]
     for _ in range(2):
         s.run(None, feed)
-    ts = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        s.run(None, feed)
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts) * 1000.0, y.ravel(), ort.__version__
+    return (lambda: s.run(None, feed)), y.ravel(), ort.__version__
 
 
-def torch_time(name, x, repeat):
+def torch_session(name, x):
+    """A run function for PyTorch (one thread), or None where the model has no PyTorch twin."""
     try:
         import torch
         import gen_bench_models
@@ -117,15 +119,22 @@ def torch_time(name, x, repeat):
     t = torch.from_numpy(x.copy()).reshape(1, 3, 224, 224) if x.size == 3 * 224 * 224 else None
     if t is None:
         return None
-    with torch.no_grad():
-        for _ in range(2):
+
+    def run():
+        with torch.no_grad():
             net(t)
-        ts = []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            net(t)
-            ts.append(time.perf_counter() - t0)
-    return statistics.median(ts) * 1000.0
+    for _ in range(2):
+        run()
+    return run
+
+
+def timed(fn, repeat):
+    ts = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        ts.append((time.perf_counter() - t0) * 1000.0)
+    return ts
 
 
 def models(out, only):
@@ -150,6 +159,9 @@ def models(out, only):
     return found
 
 
+ROUNDS = 5  # bursts per engine and model, interleaved
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kwcc", required=True)
@@ -171,15 +183,28 @@ def main():
         conv, asm, insp = inspect_macs(a.kwcc, model)
         flop = 2.0 * (conv + asm)
         row = {"model": name, "kind": kind, "gmac": (conv + asm) / 1e9}
-        o_ms, o_y, ortv = ort_time(model, x, rep)
-        row["ort"] = o_ms
+        # every engine runs in ROUNDS bursts, taken in turn, so that a slow spell of this shared
+        # host hits all of them alike: medians over all runs (kwcc: of its bursts' medians)
+        ort_run, o_y, ortv = ort_session(model, x)
         refy = np.fromfile(ref, dtype="<f4") if ref else o_y
-        for t in targets + ([] if big else ["generic"]):
-            ms, y, _ = kwcc_time(a.kwcc, model, t, a.out, name, inp, rep)
-            err = float(np.abs(y - refy).max() / max(np.abs(refy).max(), 1e-30))
-            row[t] = ms
-            row[t + "_err"] = err
-        tt = torch_time(name, x, rep) if big else None
+        kt = targets + ([] if big else ["generic"])
+        exes = {t: kwcc_build(a.kwcc, model, t, a.out, name) for t in kt}
+        torch_run = torch_session(name, x) if big else None
+        per = max(1, rep // ROUNDS)
+        o_ts, t_ts, k_ms = [], [], {t: [] for t in kt}
+        for _ in range(ROUNDS):
+            o_ts += timed(ort_run, per)
+            for t in kt:
+                ms, y, _ = kwcc_run(exes[t], inp, per)
+                k_ms[t].append(ms)
+                row[t + "_err"] = float(np.abs(y - refy).max() / max(np.abs(refy).max(), 1e-30))
+            if torch_run:
+                t_ts += timed(torch_run, per)
+        o_ms = statistics.median(o_ts)
+        row["ort"] = o_ms
+        for t in kt:
+            row[t] = statistics.median(k_ms[t])
+        tt = statistics.median(t_ts) if t_ts else None
         row["torch"] = tt
         best = min(row[t] for t in targets) if targets else None
         row["gflops"] = flop / (best * 1e-3) / 1e9 if best else None
@@ -190,8 +215,8 @@ def main():
                                                o_ms, (" | torch %.2f ms" % tt) if tt else ""))
         sys.stdout.flush()
         if name.startswith("resnet18_kw1x_224") and targets:
-            _, _, text = kwcc_time(a.kwcc, model, targets[0], a.out, name + "_prof", inp, 9 if a.quick else 25,
-                                   profile=True)
+            _, _, text = kwcc_run(kwcc_build(a.kwcc, model, targets[0], a.out, name + "_prof", profile=True), inp,
+                                  9 if a.quick else 25, profile=True)
             prof = {}
             for line in text.splitlines():
                 m = re.match(r"profile +([0-9.]+) us  (.*) \((\w+)\)$", line)
