@@ -98,9 +98,9 @@ CASES = [
          'output channels spanning several cells (Go > 1) with tiles of few rows, so kwcc assembles the '
          'blocks of one warehouse slice together (variant A for 1x1 and 8-channel blocks, B for 64/16); '
          'residual with conv bias; sharing list ["layer"]; opset 13; T 0'),
-    Case('chunked_6x6', 3011, models.chunked_net, (1, 3, 12, 12), 13, 0.0,
-         'KW 3x3 convs 64->64 (one with bias and a residual) on 6x6 images: 8 L1 chunks of input channels '
-         'and pixel tiles that fit one group, so the vector targets assemble each chunk and convolve with it '
+    Case('chunked_7x7', 3011, models.chunked_net, (1, 3, 14, 14), 13, 0.0,
+         'KW 3x3 convs 64->64 (one with bias and a residual) on 7x7 images: 8 L1 chunks of input channels '
+         'and pixel tiles that fit one group, so AVX-512 (variant B) assembles each chunk and convolves with it '
          'at once (variant B, kw__kwconv_block_b_chunked); sharing list ["layer"]; opset 13; T 0'),
 ]
 

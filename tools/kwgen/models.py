@@ -482,7 +482,7 @@ def wide_cells_net():
 
 
 class ChunkedNet(nn.Module):
-    """KW 3x3 convs with many input channels (several L1 chunks of the packed kernel) on 6x6 images,
+    """KW 3x3 convs with many input channels (several L1 chunks of the packed kernel) on 7x7 images,
     whose pixel tiles all fit one group: the vector targets assemble each chunk of input channels
     and convolve with it at once (variant B), so a chunk placed at the wrong channels shows."""
 
