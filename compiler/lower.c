@@ -208,11 +208,13 @@ static int lower_conv(KwGraph *g, KwNode *n)
         if (!dw) {
             simd_direct(g, n->in[0], &fp);
             simd_choose(g, &fp, -1);
+        } else {
+            fp.direct = simd_dw_reads_x(g->lower_target, &fp);
         }
         KwCall *c = add_call(g, n, dw ? KW_K_DWCONV_SIMD : KW_K_CONV_SIMD);
         set_act(&n->epi, &fp.act, &fp.lo, &fp.hi);
         c->p.convf = fp;
-        c->exact = dw && simd_dw_reads_x(g->lower_target, &fp); /* masked loads inside the rows */
+        c->exact = dw && fp.direct; /* masked loads inside the rows: nothing read past a buffer */
         n->scratch_bytes = c->exact ? 0 : simd_scratch_floats(&fp, dw) * 4;
         arg_value(c, n->in[0], 0);
         arg_value(c, dw ? n->in[1] : pack_weights(g, n->in[1], &fp), 0);
@@ -384,8 +386,8 @@ static void simd_direct(KwGraph *g, int x, KwConvFP *p)
     p->plane = p->H * p->W;
 }
 
-/* On x86, kw_dwconv_simd reads x itself through masked loads, without phase planes, for
- * stride 1 or 2, zero padding and at most 32 kernel columns (the runtime tests the same). */
+/* On x86, kw_dwconv_simd can read x itself through masked loads, without phase planes, for
+ * stride 1 or 2, zero padding and at most 32 kernel columns (it does when direct is set). */
 static int simd_dw_reads_x(KwTargetKind t, const KwConvFP *p)
 {
     return (t == KW_TARGET_AVX512 || t == KW_TARGET_AVX2) && p->sh == p->sw && p->sh <= 2 && !(p->padval < 0.0f) &&
@@ -646,9 +648,10 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
         /* the assembled [C][taps] kernel is exactly the depthwise kernel's weight layout */
         set_act(&n->epi, &fp.act, &fp.lo, &fp.hi);
         KwCall *dc = add_call(g, n, KW_K_DWCONV_SIMD);
-        dc->p.convf = fp;
         int64_t conv_off = w_off + ((wfloats * 4 + 63) / 64) * 64;
         n->scratch_bytes = conv_off + simd_scratch_floats(&fp, 1) * 4;
+        fp.direct = simd_dw_reads_x(g->lower_target, &fp); /* the planes stay in the plan, unread */
+        dc->p.convf = fp;
         arg_value(dc, n->in[0], 0);
         arg_scratch(dc, w_off);
         arg_value(dc, n->epi.scale, 0);

@@ -216,7 +216,8 @@ typedef struct KwConvFP {
     int act;
     float lo, hi;
     float padval;      /* what padding reads as: 0 for convs, -FLT_MAX for max pooling */
-    int direct;        /* the input is its own phase plane (1x1, stride 1, no padding) */
+    int direct;        /* the input is its own phase plane (1x1, stride 1, no padding); for a
+                        * depthwise conv on x86: the kernel reads the input itself */
     int rb;            /* output channels per weight block: 8 (pixels in the vector lanes) or
                         * the target's KW_B_RB (channels in the lanes, for small images) */
 } KwConvFP;

@@ -102,6 +102,49 @@ KW_RT_LOCAL void kw__vstore_n(float *p, kw_vf v, int n)
 #endif
 #define KW_B_RB (KW_B_NV * KW_VL)
 
+#if defined(KW_SIMD_AVX512) || defined(KW_SIMD_AVX2)
+/* Masks of lanes (x86): masked loads and stores touch no memory in the lanes left out. */
+#if defined(KW_SIMD_AVX512)
+typedef __mmask16 kw_mask;
+#define KW_MLOAD(m, ptr) _mm512_maskz_loadu_ps((m), (ptr))
+#define KW_MSTORE(m, ptr, v) _mm512_mask_storeu_ps((ptr), (m), (v))
+#define KW_MAND(m, ok) ((ok) ? (m) : (__mmask16)0)
+#else
+typedef __m256i kw_mask;
+#define KW_MLOAD(m, ptr) _mm256_maskload_ps((ptr), (m))
+#define KW_MSTORE(m, ptr, v) _mm256_maskstore_ps((ptr), (m), (v))
+#define KW_MAND(m, ok) ((ok) ? (m) : _mm256_setzero_si256())
+#endif
+
+/* The lanes j of a vector with lo <= j < hi. */
+KW_RT_LOCAL inline kw_mask kw__lanes(int lo, int hi)
+{
+    lo = lo < 0 ? 0 : lo > KW_VL ? KW_VL : lo;
+    hi = hi < lo ? lo : hi > KW_VL ? KW_VL : hi;
+#if defined(KW_SIMD_AVX512)
+    return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+#else
+    {
+        __m256i j = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        return _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(hi), j),
+                                _mm256_cmpgt_epi32(j, _mm256_set1_epi32(lo - 1)));
+    }
+#endif
+}
+#endif
+
+/* The even lanes of the 2 * KW_VL floats a, b. */
+KW_RT_LOCAL inline kw_vf kw__even2(kw_vf a, kw_vf b)
+{
+#if defined(KW_SIMD_AVX512)
+    return _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
+#elif defined(KW_SIMD_AVX2) /* [a0 a2 b0 b2 | a4 a6 b4 b6] -> [a0 a2 a4 a6 b0 b2 b4 b6] */
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xd8));
+#else
+    return vuzp1q_f32(a, b);
+#endif
+}
+
 /* dst[0 .. n) = src[0 .. n): rows of a plane are short (7 to 230 floats), too short for a
  * call to memcpy to pay. */
 KW_RT_LOCAL inline void kw__copy(float *dst, const float *src, int n)
@@ -127,33 +170,16 @@ KW_RT_LOCAL inline void kw__fill(float *dst, float v, int n)
     int j = 0;
     for (; j + KW_VL <= n; j += KW_VL)
         KW_VSTORE(dst + j, vv);
-#if defined(KW_SIMD_AVX512)
     if (j < n)
-        _mm512_mask_storeu_ps(dst + j, (__mmask16)((1u << (n - j)) - 1u), vv);
-#else
-    for (; j < n; j++)
-        dst[j] = v;
-#endif
+        KW_VSTORE_N(dst + j, vv, n - j);
 }
 
 /* row[j] = src[2j] for j in [j0, j1), reading nothing past src[2(j1 - 1)]. */
 KW_RT_LOCAL void kw__even(float *row, const float *src, int j0, int j1)
 {
     int j = j0;
-#if defined(KW_SIMD_AVX512)
-    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    for (; j + 16 < j1; j += 16) /* reads src[2j .. 2j + 31], 2j + 31 < 2(j1 - 1) */
-        _mm512_storeu_ps(row + j, _mm512_permutex2var_ps(_mm512_loadu_ps(src + 2 * j), ev,
-                                                         _mm512_loadu_ps(src + 2 * j + 16)));
-#elif defined(KW_SIMD_AVX2)
-    for (; j + 8 < j1; j += 8) { /* [a0 a2 b0 b2 | a4 a6 b4 b6] -> [a0 a2 a4 a6 b0 b2 b4 b6] */
-        __m256 e = _mm256_shuffle_ps(_mm256_loadu_ps(src + 2 * j), _mm256_loadu_ps(src + 2 * j + 8), 0x88);
-        _mm256_storeu_ps(row + j, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xd8)));
-    }
-#elif defined(KW_SIMD_NEON)
-    for (; j + 4 < j1; j += 4)
-        vst1q_f32(row + j, vld2q_f32(src + 2 * j).val[0]);
-#endif
+    for (; j + KW_VL < j1; j += KW_VL) /* reads src[2j .. 2j + 2VL - 1], before src[2(j1 - 1)] */
+        KW_VSTORE(row + j, kw__even2(KW_VLOAD(src + 2 * j), KW_VLOAD(src + 2 * j + KW_VL)));
     for (; j < j1; j++)
         row[j] = src[2 * j];
 }
@@ -413,6 +439,27 @@ KW_RT_LOCAL inline void kw__b_tile(const KwConvFP *p, int P, const float *w, int
             KW_VSTORE(pt + q * KW_B_RB + v * KW_VL, acc[q][v]);
 }
 
+/* Pixels per variant-B tile: KW_B_P, or 2 or 4 for rows that short (so that small images do
+ * not compute mostly dropped pixels). */
+KW_RT_LOCAL inline int kw__b_pixels(const KwConvFP *p)
+{
+    return p->OW <= 2 && KW_B_P > 2 ? 2 : p->OW <= 4 && KW_B_P > 4 ? 4 : KW_B_P;
+}
+
+/* kw__b_tile with P pixels, P a constant in each call so that the accumulators stay in
+ * registers. */
+KW_RT_LOCAL inline void kw__b_tile_p(const KwConvFP *p, int P, const float *w, int cb, const float *planes,
+                                     const long *shift, int oh, int ow0, int c0, int c1, float *pt, const char **pf,
+                                     long *pf_lines, long per_c)
+{
+    if (P == KW_B_P)
+        kw__b_tile(p, KW_B_P, w, cb, planes, shift, oh, ow0, c0, c1, pt, pf, pf_lines, per_c);
+    else if (P == 4)
+        kw__b_tile(p, 4, w, cb, planes, shift, oh, ow0, c0, c1, pt, pf, pf_lines, per_c);
+    else
+        kw__b_tile(p, 2, w, cb, planes, shift, oh, ow0, c0, c1, pt, pf, pf_lines, per_c);
+}
+
 /* Epilogue of one variant-B tile: pt holds np <= 8 pixels x KW_B_RB channels (pixel-major,
  * channels in the lanes); output channel o0 + r of group p->g gets its np pixels at pixel
  * offset `at` of its plane. With AVX-512 or AVX2 the tile is transposed in registers, 8
@@ -420,102 +467,76 @@ KW_RT_LOCAL inline void kw__b_tile(const KwConvFP *p, int P, const float *w, int
  * masked store instead of np scalar stores to np places (that scalar loop was about a tenth
  * of a 64-channel 3x3 conv). The arithmetic is the same: scale and bias in one FMA, then the
  * residual, then the activation. */
+#if defined(KW_SIMD_AVX512) || defined(KW_SIMD_AVX2)
 #if defined(KW_SIMD_AVX512)
-KW_RT_LOCAL void kw__b_epi(const KwConvFP *p, const float *pt, int np, int o0, const float *scale,
-                           const float *bias, const float *res, float *y, long at)
+#define KW_VUNPACKLO(a, b) _mm512_unpacklo_ps((a), (b))
+#define KW_VUNPACKHI(a, b) _mm512_unpackhi_ps((a), (b))
+#define KW_VSHUFPS(a, b, i) _mm512_shuffle_ps((a), (b), (i))
+#else
+#define KW_VUNPACKLO(a, b) _mm256_unpacklo_ps((a), (b))
+#define KW_VUNPACKHI(a, b) _mm256_unpackhi_ps((a), (b))
+#define KW_VSHUFPS(a, b, i) _mm256_shuffle_ps((a), (b), (i))
+#endif
+
+/* r: 8 pixels, each a vector of KW_VL channels -> ch[c]: the 8 pixels of channel c in the low
+ * 8 lanes. */
+KW_RT_LOCAL inline void kw__b_transpose(const kw_vf *r, kw_vf *ch)
 {
-    long npix = (long)p->OH * p->OW;
-    __mmask16 pm = (__mmask16)((1u << np) - 1u);
-    int v, q, j;
-    for (v = 0; v < KW_B_NV; v++) {
-        int ob = o0 + v * 16, nc = p->Og - ob, o = p->g * p->Og + ob;
-        __mmask16 cm;
-        __m512 s, b, r[8], t[8], u[8];
-        if (nc <= 0)
-            break;
-        cm = nc >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nc) - 1u);
-        s = scale ? _mm512_maskz_loadu_ps(cm, scale + o) : _mm512_set1_ps(1.0f);
-        b = bias ? _mm512_maskz_loadu_ps(cm, bias + o) : _mm512_setzero_ps();
-        for (q = 0; q < 8; q++) {
-            r[q] = q < np ? _mm512_fmadd_ps(_mm512_loadu_ps(pt + q * KW_B_RB + v * 16), s, b) : _mm512_setzero_ps();
-            if (!res)
-                r[q] = kw__act_vec(p, r[q]);
-        }
-        /* 8 x 16 -> per 128-bit lane k, u[j] / u[4 + j]: pixels 0-3 / 4-7 of channel 4k + j */
-        for (q = 0; q < 8; q += 2) {
-            t[q] = _mm512_unpacklo_ps(r[q], r[q + 1]);
-            t[q + 1] = _mm512_unpackhi_ps(r[q], r[q + 1]);
-        }
-        for (q = 0; q < 8; q += 4) {
-            u[q] = _mm512_shuffle_ps(t[q], t[q + 2], 0x44);
-            u[q + 1] = _mm512_shuffle_ps(t[q], t[q + 2], 0xee);
-            u[q + 2] = _mm512_shuffle_ps(t[q + 1], t[q + 3], 0x44);
-            u[q + 3] = _mm512_shuffle_ps(t[q + 1], t[q + 3], 0xee);
-        }
-        for (j = 0; j < 4; j++) {
-            /* a: [u_j lane 0, u_4+j lane 0, u_j lane 1, u_4+j lane 1] = channels j, 4 + j */
-            __m512 a = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x44), c = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xee);
-            __m512 ch[4];
-            int k;
-            ch[0] = _mm512_shuffle_f32x4(a, a, 0x08);   /* lanes 0, 2: channel j */
-            ch[1] = _mm512_shuffle_f32x4(a, a, 0x0d);   /* lanes 1, 3: channel 4 + j */
-            ch[2] = _mm512_shuffle_f32x4(c, c, 0x08);   /* channel 8 + j */
-            ch[3] = _mm512_shuffle_f32x4(c, c, 0x0d);   /* channel 12 + j */
-            for (k = 0; k < 4; k++) {
-                int cc = 4 * k + j;
-                float *yo;
-                __m512 e = ch[k];
-                if (cc >= nc)
-                    continue;
-                yo = y + (long)(o + cc) * npix + at;
-                if (res)
-                    e = kw__act_vec(p, _mm512_add_ps(e, _mm512_maskz_loadu_ps(pm, res + (long)(o + cc) * npix + at)));
-                _mm512_mask_storeu_ps(yo, pm, e);
-            }
-        }
+    kw_vf t[8], u[8];
+    int q, j;
+    /* per 128-bit lane k, u[j] / u[4 + j]: pixels 0-3 / 4-7 of channel 4k + j */
+    for (q = 0; q < 8; q += 2) {
+        t[q] = KW_VUNPACKLO(r[q], r[q + 1]);
+        t[q + 1] = KW_VUNPACKHI(r[q], r[q + 1]);
+    }
+    for (q = 0; q < 8; q += 4) {
+        u[q] = KW_VSHUFPS(t[q], t[q + 2], 0x44);
+        u[q + 1] = KW_VSHUFPS(t[q], t[q + 2], 0xee);
+        u[q + 2] = KW_VSHUFPS(t[q + 1], t[q + 3], 0x44);
+        u[q + 3] = KW_VSHUFPS(t[q + 1], t[q + 3], 0xee);
+    }
+    for (j = 0; j < 4; j++) {
+#if defined(KW_SIMD_AVX512)
+        /* a: [u_j lane 0, u_j lane 1, u_4+j lane 0, u_4+j lane 1]; c: lanes 2 and 3 likewise */
+        __m512 a = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x44), c = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xee);
+        ch[j] = _mm512_shuffle_f32x4(a, a, 0x08);      /* lanes 0, 2 of a: channel j */
+        ch[4 + j] = _mm512_shuffle_f32x4(a, a, 0x0d);  /* lanes 1, 3 */
+        ch[8 + j] = _mm512_shuffle_f32x4(c, c, 0x08);
+        ch[12 + j] = _mm512_shuffle_f32x4(c, c, 0x0d);
+#else
+        ch[j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x20);     /* the low halves: channel j */
+        ch[4 + j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x31); /* the high halves */
+#endif
     }
 }
-#elif defined(KW_SIMD_AVX2)
+
 KW_RT_LOCAL void kw__b_epi(const KwConvFP *p, const float *pt, int np, int o0, const float *scale,
                            const float *bias, const float *res, float *y, long at)
 {
     long npix = (long)p->OH * p->OW;
-    __m256i pm = _mm256_cmpgt_epi32(_mm256_set1_epi32(np), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    int v, q, j;
+    kw_mask pm = kw__lanes(0, np);
+    int v, q, c;
     for (v = 0; v < KW_B_NV; v++) {
-        int ob = o0 + v * 8, nc = p->Og - ob, o = p->g * p->Og + ob;
-        __m256i cm;
-        __m256 s, b, r[8], t[8], u[8];
+        int ob = o0 + v * KW_VL, nc = p->Og - ob, o = p->g * p->Og + ob;
+        kw_mask cm;
+        kw_vf s, b, r[8], ch[KW_VL];
         if (nc <= 0)
             break;
-        cm = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-        s = scale ? _mm256_maskload_ps(scale + o, cm) : _mm256_set1_ps(1.0f);
-        b = bias ? _mm256_maskload_ps(bias + o, cm) : _mm256_setzero_ps();
+        cm = kw__lanes(0, nc);
+        s = scale ? KW_MLOAD(cm, scale + o) : KW_VSET1(1.0f);
+        b = bias ? KW_MLOAD(cm, bias + o) : KW_VZERO();
         for (q = 0; q < 8; q++) {
-            r[q] = q < np ? _mm256_fmadd_ps(_mm256_loadu_ps(pt + q * KW_B_RB + v * 8), s, b) : _mm256_setzero_ps();
+            r[q] = q < np ? KW_VFMA(KW_VLOAD(pt + q * KW_B_RB + v * KW_VL), s, b) : KW_VZERO();
             if (!res)
                 r[q] = kw__act_vec(p, r[q]);
         }
-        /* 8 x 8 -> per 128-bit half k, u[j] / u[4 + j]: pixels 0-3 / 4-7 of channel 4k + j */
-        for (q = 0; q < 8; q += 2) {
-            t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]);
-            t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]);
-        }
-        for (q = 0; q < 8; q += 4) {
-            u[q] = _mm256_shuffle_ps(t[q], t[q + 2], 0x44);
-            u[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], 0xee);
-            u[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0x44);
-            u[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0xee);
-        }
-        for (j = 0; j < 8; j++) {
-            int k = j / 4, i = j % 4;
-            __m256 e = _mm256_permute2f128_ps(u[i], u[4 + i], k ? 0x31 : 0x20);
-            long off = (long)(o + j) * npix + at;
-            if (j >= nc)
-                break;
+        kw__b_transpose(r, ch);
+        for (c = 0; c < KW_VL && c < nc; c++) {
+            long off = (long)(o + c) * npix + at;
+            kw_vf e = ch[c];
             if (res)
-                e = kw__act_vec(p, _mm256_add_ps(e, _mm256_maskload_ps(res + off, pm)));
-            _mm256_maskstore_ps(y + off, pm, e);
+                e = kw__act_vec(p, KW_VADD(e, KW_MLOAD(pm, res + off)));
+            KW_MSTORE(pm, y + off, e);
         }
     }
 }
@@ -557,8 +578,7 @@ KW_RT_LOCAL void kw__conv_rows_b(const KwConvFP *p, const float *w, const float 
                                  int o0, const float *scale, const float *bias, const float *res, float *y,
                                  int oh0, int oh1, const char *pf, long pf_lines, int stream)
 {
-    int P = p->OW <= 2 && KW_B_P > 2 ? 2 : p->OW <= 4 && KW_B_P > 4 ? 4 : KW_B_P;
-    int ntw = (p->OW + P - 1) / P, cc = KW_B_CHUNK_BYTES / (p->taps * KW_B_RB * 4);
+    int P = kw__b_pixels(p), ntw = (p->OW + P - 1) / P, cc = KW_B_CHUNK_BYTES / (p->taps * KW_B_RB * 4);
     long ntiles = (long)(oh1 - oh0) * ntw, g0, ti, c0;
     float part[KW_B_GROUP * KW_B_P * KW_B_RB];
     /* pf: pf_lines cache lines the caller will read next (the warehouse for the next kernel
@@ -573,28 +593,21 @@ KW_RT_LOCAL void kw__conv_rows_b(const KwConvFP *p, const float *w, const float 
             /* stream: the weights are constants, which the first group of tiles reads from
              * memory, once, in order (not a KW block just assembled into L2): without a stream
              * from the caller, fetch KW_B_PF_CHUNKS chunks ahead */
-            const char *cpf = pf;
-            long clines = pf_lines, cper = per_c, na = c0 + KW_B_PF_CHUNKS * cc;
+            const char *own = 0, **spf = &pf;
+            long own_lines = 0, *slines = &pf_lines, sper = per_c, na = c0 + KW_B_PF_CHUNKS * cc;
             if (stream && !pf && g0 == 0 && na < p->Cg) {
                 long nb = (long)((na + cc < p->Cg ? na + cc : p->Cg) - na) * p->taps * KW_B_RB * 4;
-                cpf = (const char *)(w + na * p->taps * KW_B_RB);
-                clines = (nb + 63) / 64;
-                cper = (clines + (long)(c1 - c0) * (g1 - g0) - 1) / ((long)(c1 - c0) * (g1 - g0));
+                own = (const char *)(w + na * p->taps * KW_B_RB);
+                own_lines = (nb + 63) / 64;
+                sper = (own_lines + (long)(c1 - c0) * (g1 - g0) - 1) / ((long)(c1 - c0) * (g1 - g0));
+                spf = &own;
+                slines = &own_lines;
             }
             for (ti = g0; ti < g1; ti++) {
                 int oh = oh0 + (int)(ti / ntw), ow0 = (int)(ti % ntw) * P;
                 int np = p->OW - ow0 < P ? p->OW - ow0 : P;
                 float *pt = part + (ti - g0) * KW_B_P * KW_B_RB;
-                if (P == KW_B_P)
-                    kw__b_tile(p, KW_B_P, w, 0, planes, shift, oh, ow0, (int)c0, c1, pt, &cpf, &clines, cper);
-                else if (P == 4)
-                    kw__b_tile(p, 4, w, 0, planes, shift, oh, ow0, (int)c0, c1, pt, &cpf, &clines, cper);
-                else
-                    kw__b_tile(p, 2, w, 0, planes, shift, oh, ow0, (int)c0, c1, pt, &cpf, &clines, cper);
-                if (pf) {
-                    pf = cpf;
-                    pf_lines = clines;
-                }
+                kw__b_tile_p(p, P, w, 0, planes, shift, oh, ow0, (int)c0, c1, pt, spf, slines, sper);
                 if (c1 == p->Cg)
                     kw__b_epi(p, pt, np, o0, scale, bias, res, y, (long)oh * p->OW + ow0);
             }
@@ -650,6 +663,22 @@ KW_RT_FN void kw_conv_simd(const KwConvFP *pp, const float *x, const float *w, c
 /*@@ kw_dwconv_simd */
 #define KW_DW_U 4 /* output rows in flight (independent FMA chains) */
 
+/* The epilogue of rows oh0 .. oh0+nr-1 of one channel at column ow (cnt valid lanes), from
+ * the accumulators in registers. */
+KW_RT_LOCAL inline void kw__dw_store(const KwConvFP *p, const kw_vf *acc, int oh0, int nr, int ow, int cnt, kw_vf s,
+                                     kw_vf b, const float *rc, float *yc)
+{
+    int u;
+    for (u = 0; u < KW_DW_U && u < nr; u++) {
+        long at = (long)(oh0 + u) * p->OW + ow;
+        kw_vf e = kw__epi_vec(p, acc[u], s, b, rc ? rc + at : 0, cnt);
+        if (cnt == KW_VL)
+            KW_VSTORE(yc + at, e);
+        else
+            KW_VSTORE_N(yc + at, e, cnt);
+    }
+}
+
 /* Rows oh0 .. oh0+nr-1 (nr <= KW_DW_U) of one channel, the pixel vector at column ow (cnt
  * valid lanes): all taps, then the epilogue in registers. taps is a constant at the 3x3 call
  * site, so the tap loop unrolls. */
@@ -667,53 +696,10 @@ KW_RT_LOCAL inline void kw__dw_rows(const KwConvFP *p, const float *pl, const lo
             if (u < nr)
                 acc[u] = KW_VFMA(wt, KW_VLOAD(xs + (long)u * p->Wq), acc[u]);
     }
-    for (u = 0; u < KW_DW_U && u < nr; u++) {
-        long at = (long)(oh0 + u) * p->OW + ow;
-        kw_vf e = kw__epi_vec(p, acc[u], s, b, rc ? rc + at : 0, cnt);
-        if (cnt == KW_VL)
-            KW_VSTORE(yc + at, e);
-        else
-            KW_VSTORE_N(yc + at, e, cnt);
-    }
+    kw__dw_store(p, acc, oh0, nr, ow, cnt, s, b, rc, yc);
 }
 
 #if defined(KW_SIMD_AVX512) || defined(KW_SIMD_AVX2)
-#if defined(KW_SIMD_AVX512)
-typedef __mmask16 kw_mask;
-#define KW_MLOAD(m, ptr) _mm512_maskz_loadu_ps((m), (ptr))
-#define KW_MAND(m, ok) ((ok) ? (m) : (__mmask16)0)
-#else
-typedef __m256i kw_mask;
-#define KW_MLOAD(m, ptr) _mm256_maskload_ps((ptr), (m))
-#define KW_MAND(m, ok) ((ok) ? (m) : _mm256_setzero_si256())
-#endif
-
-/* The lanes j of a vector with lo <= j < hi. */
-KW_RT_LOCAL inline kw_mask kw__lanes(int lo, int hi)
-{
-    lo = lo < 0 ? 0 : lo > KW_VL ? KW_VL : lo;
-    hi = hi < lo ? lo : hi > KW_VL ? KW_VL : hi;
-#if defined(KW_SIMD_AVX512)
-    return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
-#else
-    {
-        __m256i j = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        return _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(hi), j),
-                                _mm256_cmpgt_epi32(j, _mm256_set1_epi32(lo - 1)));
-    }
-#endif
-}
-
-/* The even lanes of the 2 * KW_VL floats a, b. */
-KW_RT_LOCAL inline kw_vf kw__even2(kw_vf a, kw_vf b)
-{
-#if defined(KW_SIMD_AVX512)
-    return _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
-#else
-    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xd8));
-#endif
-}
-
 /* kw__dw_rows for stride S = 1 or 2 (a constant at each call site) without phase planes: the
  * taps read x itself, through masked loads that leave the padding lanes zero and skip the
  * rows above and below the image (cm[S*k + h]: the lanes of the h-th vector kernel column k
@@ -746,14 +732,7 @@ KW_RT_LOCAL inline void kw__dw_rows_x(const KwConvFP *p, int S, int KH, int KW, 
             }
         }
     }
-    for (u = 0; u < KW_DW_U && u < nr; u++) {
-        long at = (long)(oh0 + u) * p->OW + ow;
-        kw_vf e = kw__epi_vec(p, acc[u], s, b, rc ? rc + at : 0, cnt);
-        if (cnt == KW_VL)
-            KW_VSTORE(yc + at, e);
-        else
-            KW_VSTORE_N(yc + at, e, cnt);
-    }
+    kw__dw_store(p, acc, oh0, nr, ow, cnt, s, b, rc, yc);
 }
 #define KW_DW_X 1
 #endif
@@ -774,8 +753,9 @@ KW_RT_FN void kw_dwconv_simd(const KwConvFP *pp, const float *x, const float *w,
     p.Cg = 1;
     kw__shifts(&p, shift);
 #ifdef KW_DW_X
-    /* stride 1 or 2, zero padding, kernel at most 32 columns: straight from x, no planes */
-    if (p.sh == p.sw && p.sh <= 2 && p.padval == 0.0f && p.kw <= 32) {
+    /* kwcc sets direct for stride 1 or 2, zero padding and at most 32 kernel columns: straight
+     * from x, no planes */
+    if (p.direct) {
         kw_mask cm[64];
         int S = p.sh;
         for (c = 0; c < p.N * p.C; c++) {
@@ -1004,7 +984,7 @@ KW_RT_LOCAL void kw__kw_assemble_block_b(const KwKwConvP *k, const float *A, con
 /* The pixel tiles of a variant-B conv (kw__conv_rows_b over the whole image). */
 KW_RT_LOCAL long ntiles_b(const KwConvFP *p)
 {
-    int P = p->OW <= 2 && KW_B_P > 2 ? 2 : p->OW <= 4 && KW_B_P > 4 ? 4 : KW_B_P;
+    int P = kw__b_pixels(p);
     return (long)p->OH * ((p->OW + P - 1) / P);
 }
 
@@ -1019,8 +999,8 @@ KW_RT_LOCAL void kw__kwconv_block_b_chunked(const KwKwConvP *k, const KwConvFP *
                                             int o0, float *wc, const float *planes, const long *shift,
                                             const float *scale, const float *bias, const float *res, float *y)
 {
-    int P = p->OW <= 2 && KW_B_P > 2 ? 2 : p->OW <= 4 && KW_B_P > 4 ? 4 : KW_B_P;
-    int ntw = (p->OW + P - 1) / P, cc = KW_B_CHUNK_BYTES / (p->taps * KW_B_RB * 4), c0, og = p->g * p->Og + o0;
+    int P = kw__b_pixels(p), ntw = (p->OW + P - 1) / P, cc = KW_B_CHUNK_BYTES / (p->taps * KW_B_RB * 4), c0;
+    int og = p->g * p->Og + o0;
     long ntiles = (long)p->OH * ntw, ti;
     const char *pf = 0;
     float part[KW_B_GROUP * KW_B_P * KW_B_RB];
@@ -1039,12 +1019,7 @@ KW_RT_LOCAL void kw__kwconv_block_b_chunked(const KwKwConvP *k, const KwConvFP *
             int oh = (int)(ti / ntw), ow0 = (int)(ti % ntw) * P;
             int np = p->OW - ow0 < P ? p->OW - ow0 : P;
             float *pt = part + ti * KW_B_P * KW_B_RB;
-            if (P == KW_B_P)
-                kw__b_tile(p, KW_B_P, wc, c0, planes, shift, oh, ow0, c0, c1, pt, &pf, &lines, per_c);
-            else if (P == 4)
-                kw__b_tile(p, 4, wc, c0, planes, shift, oh, ow0, c0, c1, pt, &pf, &lines, per_c);
-            else
-                kw__b_tile(p, 2, wc, c0, planes, shift, oh, ow0, c0, c1, pt, &pf, &lines, per_c);
+            kw__b_tile_p(p, P, wc, c0, planes, shift, oh, ow0, c0, c1, pt, &pf, &lines, per_c);
             if (c1 == p->Cg)
                 kw__b_epi(p, pt, np, o0, scale, bias, res, y, (long)oh * p->OW + ow0);
         }
