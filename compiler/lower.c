@@ -386,8 +386,9 @@ static void simd_direct(KwGraph *g, int x, KwConvFP *p)
     p->plane = p->H * p->W;
 }
 
-/* On x86, kw_dwconv_simd can read x itself through masked loads, without phase planes, for
- * stride 1 or 2, zero padding and at most 32 kernel columns (it does when direct is set). */
+/* On x86, kw_dwconv_simd and kw_maxpool_simd can read x itself through masked loads, without
+ * phase planes, for stride 1 or 2, zero padding (max pooling: asked before its padval is set)
+ * and at most 32 kernel columns (they do when direct is set). */
 static int simd_dw_reads_x(KwTargetKind t, const KwConvFP *p)
 {
     return (t == KW_TARGET_AVX512 || t == KW_TARGET_AVX2) && p->sh == p->sw && p->sh <= 2 && !(p->padval < 0.0f) &&
@@ -857,12 +858,17 @@ static int lower_pool(KwGraph *g, KwNode *n)
     if (n->op == KW_OP_MaxPool && g->lower_target != KW_TARGET_GENERIC &&
         simd_geom(g, &wg, (int)wg.C, (int)wg.C, &fp) == 0) {
         KwCall *c = add_call(g, n, KW_K_MAXPOOL_SIMD);
+        fp.direct = simd_dw_reads_x(g->lower_target, &fp); /* before padval: masked loads fill -FLT_MAX */
         fp.padval = -3.40282347e+38f; /* -FLT_MAX: padding never wins */
         c->p.convf = fp;
-        n->scratch_bytes = simd_scratch_floats(&fp, 1) * 4;
+        c->exact = fp.direct;
+        n->scratch_bytes = fp.direct ? 0 : simd_scratch_floats(&fp, 1) * 4;
         arg_value(c, n->in[0], 0);
         arg_value(c, n->out[0], 0);
-        arg_scratch(c, 0);
+        if (n->scratch_bytes)
+            arg_scratch(c, 0);
+        else
+            arg_value(c, -1, 0);
         return 0;
     }
     KwCall *c = add_call(g, n, KW_K_POOL);

@@ -109,11 +109,13 @@ typedef __mmask16 kw_mask;
 #define KW_MLOAD(m, ptr) _mm512_maskz_loadu_ps((m), (ptr))
 #define KW_MSTORE(m, ptr, v) _mm512_mask_storeu_ps((ptr), (m), (v))
 #define KW_MAND(m, ok) ((ok) ? (m) : (__mmask16)0)
+#define KW_MLOAD_OR(m, ptr, fill) _mm512_mask_loadu_ps((fill), (m), (ptr)) /* fill in the lanes left out */
 #else
 typedef __m256i kw_mask;
 #define KW_MLOAD(m, ptr) _mm256_maskload_ps((ptr), (m))
 #define KW_MSTORE(m, ptr, v) _mm256_maskstore_ps((ptr), (m), (v))
 #define KW_MAND(m, ok) ((ok) ? (m) : _mm256_setzero_si256())
+#define KW_MLOAD_OR(m, ptr, fill) _mm256_blendv_ps((fill), _mm256_maskload_ps((ptr), (m)), _mm256_castsi256_ps(m))
 #endif
 
 /* The lanes j of a vector with lo <= j < hi. */
@@ -130,6 +132,20 @@ KW_RT_LOCAL inline kw_mask kw__lanes(int lo, int hi)
                                 _mm256_cmpgt_epi32(j, _mm256_set1_epi32(lo - 1)));
     }
 #endif
+}
+
+/* The column masks of the plane-free paths for the output vector at column ow (cnt valid
+ * lanes), stride S: cm[S*k + h] holds the lanes of the h-th vector kernel column k reads
+ * (lane j of vector h reads column c0 + h*VL + j) that fall inside the row and among the
+ * (cnt - 1) * S + 1 columns read. */
+KW_RT_LOCAL inline void kw__col_masks(const KwConvFP *p, int S, int ow, int cnt, kw_mask *cm)
+{
+    int k, h;
+    for (k = 0; k < p->kw; k++) {
+        int c0 = ow * S + k * p->dw - p->pad_l, n = (cnt - 1) * S + 1;
+        for (h = 0; h < S; h++)
+            cm[S * k + h] = kw__lanes(-c0 - h * KW_VL, (n < p->W - c0 ? n : p->W - c0) - h * KW_VL);
+    }
 }
 #endif
 
@@ -765,12 +781,8 @@ KW_RT_FN void kw_dwconv_simd(const KwConvFP *pp, const float *x, const float *w,
             for (oh = 0; oh < p.OH; oh += KW_DW_U) {
                 int nr = p.OH - oh < KW_DW_U ? p.OH - oh : KW_DW_U;
                 for (ow = 0; ow < p.OW; ow += KW_VL) {
-                    int cnt = p.OW - ow < KW_VL ? p.OW - ow : KW_VL, k;
-                    for (k = 0; k < p.kw; k++) { /* lane j of vector h reads column c0 + h*VL + j */
-                        int c0 = ow * S + k * p.dw - p.pad_l, n = (cnt - 1) * S + 1, h;
-                        for (h = 0; h < S; h++) /* the lanes inside the row and among the n read */
-                            cm[S * k + h] = kw__lanes(-c0 - h * KW_VL, (n < p.W - c0 ? n : p.W - c0) - h * KW_VL);
-                    }
+                    int cnt = p.OW - ow < KW_VL ? p.OW - ow : KW_VL;
+                    kw__col_masks(&p, S, ow, cnt, cm);
                     if (p.kh == 3 && p.kw == 3 && S == 1)
                         kw__dw_rows_x(&p, 1, 3, 3, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, y + (long)c * npix);
                     else if (p.kh == 3 && p.kw == 3)
@@ -1103,7 +1115,47 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
 }
 
 /*@@ kw_maxpool_simd */
-/* 2-D max pooling through the same phase planes, padding read as -FLT_MAX (padval). */
+#if defined(KW_SIMD_AVX512) || defined(KW_SIMD_AVX2)
+#define KW_POOL_U 4 /* output rows in flight */
+/* Max pooling of rows oh0 .. oh0+nr-1 of one channel, the output vector at column ow (cnt
+ * valid lanes), straight from x as kw__dw_rows_x reads it, the lanes left out (padding, rows
+ * outside the image) read as -FLT_MAX. With stride 2 the two vectors a kernel column reads
+ * are maxed raw and their even lanes taken once at the end: max is exact in any order. */
+KW_RT_LOCAL inline void kw__pool_rows_x(const KwConvFP *p, int S, int KH, int KW, const float *xc, const kw_mask *cm,
+                                        int oh0, int nr, int ow, int cnt, float *yc)
+{
+    const kw_vf lo = KW_VSET1(-3.40282347e+38f);
+    kw_vf acc[KW_POOL_U][2];
+    int kh, k, u;
+    for (u = 0; u < KW_POOL_U; u++)
+        acc[u][0] = acc[u][1] = lo;
+    for (kh = 0; kh < KH; kh++) {
+        for (u = 0; u < KW_POOL_U; u++) { /* rows past nr are computed and dropped */
+            int iy = (oh0 + u) * S + kh * p->dh - p->pad_t, ok = iy >= 0 && iy < p->H;
+            const float *xr = xc + (long)(ok ? iy : 0) * p->W + (long)ow * S - p->pad_l;
+            if (!ok)
+                continue;
+            for (k = 0; k < KW; k++) {
+                const float *xs = xr + (long)k * p->dw;
+                acc[u][0] = KW_VMAX(acc[u][0], KW_MLOAD_OR(cm[S * k], xs, lo));
+                if (S == 2)
+                    acc[u][1] = KW_VMAX(acc[u][1], KW_MLOAD_OR(cm[S * k + 1], xs + KW_VL, lo));
+            }
+        }
+    }
+    for (u = 0; u < KW_POOL_U && u < nr; u++) {
+        kw_vf e = S == 2 ? kw__even2(acc[u][0], acc[u][1]) : acc[u][0];
+        long at = (long)(oh0 + u) * p->OW + ow;
+        if (cnt == KW_VL)
+            KW_VSTORE(yc + at, e);
+        else
+            KW_VSTORE_N(yc + at, e, cnt);
+    }
+}
+#endif
+
+/* 2-D max pooling. On x86 with stride 1 or 2 (kwcc sets direct) straight from x; otherwise
+ * through the same phase planes as the convs, padding read as -FLT_MAX (padval). */
 KW_RT_FN void kw_maxpool_simd(const KwConvFP *pp, const float *x, float *y, float *scratch)
 {
     KwConvFP p = *pp;
@@ -1111,6 +1163,30 @@ KW_RT_FN void kw_maxpool_simd(const KwConvFP *pp, const float *x, float *y, floa
     int c, t, v, oh, ow;
     float *planes = scratch, *out = scratch + (long)p.sh * p.sw * p.plane;
     p.Cg = 1;
+#if defined(KW_POOL_U)
+    if (p.direct) {
+        kw_mask cm[64];
+        int S = p.sh;
+        for (c = 0; c < p.C * p.N; c++) {
+            const float *xc = x + (long)c * p.H * p.W;
+            float *yc = y + (long)c * p.OH * p.OW;
+            for (oh = 0; oh < p.OH; oh += KW_POOL_U) {
+                int nr = p.OH - oh < KW_POOL_U ? p.OH - oh : KW_POOL_U;
+                for (ow = 0; ow < p.OW; ow += KW_VL) {
+                    int cnt = p.OW - ow < KW_VL ? p.OW - ow : KW_VL;
+                    kw__col_masks(&p, S, ow, cnt, cm);
+                    if (p.kh == 3 && p.kw == 3 && S == 2)
+                        kw__pool_rows_x(&p, 2, 3, 3, xc, cm, oh, nr, ow, cnt, yc);
+                    else if (S == 2)
+                        kw__pool_rows_x(&p, 2, p.kh, p.kw, xc, cm, oh, nr, ow, cnt, yc);
+                    else
+                        kw__pool_rows_x(&p, 1, p.kh, p.kw, xc, cm, oh, nr, ow, cnt, yc);
+                }
+            }
+        }
+        return;
+    }
+#endif
     kw__shifts(&p, shift);
     for (c = 0; c < p.C * p.N; c++) {
         kw__phase_fill(&p, x + (long)c * p.H * p.W, planes);

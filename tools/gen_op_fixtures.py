@@ -612,6 +612,9 @@ def gen_pool():
         ("maxpool_3d_ceil_dil", (1, 1, 7, 6, 7), dict(kernel_shape=[2, 2, 2], strides=[2, 2, 2], dilations=[1, 2, 1], ceil_mode=1), 13),
         ("maxpool_op11", (1, 3, 9, 9), dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]), 11),
         ("maxpool_op21", (1, 2, 6, 6), dict(kernel_shape=[2, 2], strides=[2, 2]), 21),
+        # wide rows: several vectors and a partial one per row on the plane-free x86 paths
+        ("maxpool_2d_k3s1_wide_pads", (1, 2, 13, 37), dict(kernel_shape=[3, 5], pads=[1, 2, 1, 2]), 13),
+        ("maxpool_2d_k2s2_dil_ceil_wide", (1, 2, 12, 50), dict(kernel_shape=[2, 2], strides=[2, 2], dilations=[2, 2], ceil_mode=1), 13),
     ]
     for name, xs, attrs, opset in mp:
         r = R(name)
@@ -621,6 +624,14 @@ def gen_pool():
     name = "maxpool_2d_pads_negative_input"
     r = R(name)
     x = -np.abs(randn(r, 1, 2, 6, 6)) - 0.1
+    emit(name, EXACT, [node("MaxPool", ["x"], ["y"], name="maxpool0", kernel_shape=[3, 3], strides=[2, 2],
+                            pads=[1, 1, 1, 1])], [("x", x.astype(np.float32))], ["y"],
+         ref=lambda e: [ref_pool(e["x"], "max", dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]))])
+    # the ResNet stem's pooling on rows of 45 (23 outputs: a vector and a partial one on
+    # AVX-512, three on AVX2), all negative: every border window holds padding
+    name = "maxpool_2d_k3s2p1_wide_negative_input"
+    r = R(name)
+    x = -np.abs(randn(r, 1, 3, 41, 45)) - 0.1
     emit(name, EXACT, [node("MaxPool", ["x"], ["y"], name="maxpool0", kernel_shape=[3, 3], strides=[2, 2],
                             pads=[1, 1, 1, 1])], [("x", x.astype(np.float32))], ["y"],
          ref=lambda e: [ref_pool(e["x"], "max", dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]))])
