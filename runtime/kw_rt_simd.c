@@ -1161,7 +1161,7 @@ KW_RT_FN void kw_maxpool_simd(const KwConvFP *pp, const float *x, float *y, floa
     KwConvFP p = *pp;
     long shift[64], q;
     int c, t, v, oh, ow;
-    float *planes = scratch, *out = scratch + (long)p.sh * p.sw * p.plane;
+    float *planes = scratch, *out;
     p.Cg = 1;
 #if defined(KW_POOL_U)
     if (p.direct) {
@@ -1187,6 +1187,7 @@ KW_RT_FN void kw_maxpool_simd(const KwConvFP *pp, const float *x, float *y, floa
         return;
     }
 #endif
+    out = scratch + (long)p.sh * p.sw * p.plane; /* not before: scratch is NULL on the path above */
     kw__shifts(&p, shift);
     for (c = 0; c < p.C * p.N; c++) {
         kw__phase_fill(&p, x + (long)c * p.H * p.W, planes);
