@@ -955,13 +955,15 @@ KW_RT_LOCAL void kw__asmb_tile(int nr, const float *const *ar, int n, const floa
  * wblk + (go - go0) * blk: W[c][t][r] = sum_k A[j][k] E[a_hi][kc][b][k][r], the warehouse laid
  * out [co/KW_B_RB][ck][ci][n][KW_B_RB] (kwcc); j and kc as in kw__kw_assemble_blocks. Per input
  * channel b, the cell rows (go, gi, tap) that share its stream go through one tile together,
- * KW_ASMB_R at a time (the stream is read from memory once and from L1 after). */
+ * KW_ASMB_R at a time (the stream is read from memory once and from L1 after). With bw > 0,
+ * [c0, c0 + bw) are streams instead, taken for every cell column gi: channel gi*ci + b goes
+ * to channel slot gi*bw + b - c0 (kw__kwconv_block_b_chunked). */
 KW_RT_LOCAL void kw__kw_assemble_blocks_b(const KwKwConvP *k, const float *A, const float *E, int a_hi, int go0,
-                                          int ngo, float *wblk, long blk, int c0, int c1, int cb)
+                                          int ngo, float *wblk, long blk, int c0, int c1, int cb, int bw)
 {
     int taps = k->conv.taps, ckn = k->whole ? taps : 1, per = k->whole ? 1 : taps, n = k->n;
     int rows = ngo * k->Gi * per, te, b, idx, nr;
-    int b0 = k->Gi == 1 && c0 > 0 ? c0 : 0, b1 = k->Gi == 1 && c1 < k->ci ? c1 : k->ci;
+    int b0 = bw ? c0 : k->Gi == 1 && c0 > 0 ? c0 : 0, b1 = bw ? c0 + bw : k->Gi == 1 && c1 < k->ci ? c1 : k->ci;
     long cs = (long)n * KW_B_RB, kcs = (long)k->ci * cs; /* one channel's stream, one kc's slice */
     const float *Eb = E + (long)a_hi * ckn * kcs, *ar[KW_ASMB_R];
     float *dst[KW_ASMB_R];
@@ -972,7 +974,9 @@ KW_RT_LOCAL void kw__kw_assemble_blocks_b(const KwKwConvP *k, const float *A, co
             for (idx = 0, nr = 0; idx < rows; idx++) {
                 int t = k->whole ? te : idx % taps, rest = k->whole ? idx : idx / taps;
                 int gi = rest % k->Gi, go = go0 + rest / k->Gi, cc = gi * k->ci + b;
-                if (cc < c0 || cc >= c1)
+                if (bw)
+                    cc = gi * bw + b - c0 + cb;
+                else if (cc < c0 || cc >= c1)
                     continue;
                 ar[nr] = A + (long)(k->whole ? go * k->Gi + gi : (t * k->Go + go) * k->Gi + gi) * n;
                 dst[nr++] = wblk + (go - go0) * blk + ((long)(cc - cb) * taps + t) * KW_B_RB;
@@ -990,7 +994,7 @@ KW_RT_LOCAL void kw__kw_assemble_blocks_b(const KwKwConvP *k, const float *A, co
 KW_RT_LOCAL void kw__kw_assemble_block_b(const KwKwConvP *k, const float *A, const float *E, int o0, float *wblk,
                                          int c0, int c1)
 {
-    kw__kw_assemble_blocks_b(k, A, E, (o0 % k->co) / KW_B_RB, o0 / k->co, 1, wblk, 0, c0, c1, 0);
+    kw__kw_assemble_blocks_b(k, A, E, (o0 % k->co) / KW_B_RB, o0 / k->co, 1, wblk, 0, c0, c1, 0, 0);
 }
 
 /* The pixel tiles of a variant-B conv (kw__conv_rows_b over the whole image). */
@@ -1000,39 +1004,46 @@ KW_RT_LOCAL long ntiles_b(const KwConvFP *p)
     return (long)p->OH * ((p->OW + P - 1) / P);
 }
 
-/* Variant B with the assembly inside the conv's chunk loop, for a kernel block too large
- * for L2 whose tiles all fit one group (layer4 of ResNet-18 KW1x: 512 x 9 x 64 floats, 7 x 7
- * pixels): each chunk of input channels of block o0 (output channels o0.. of group p->g) is
- * assembled into wc (a chunk, in L1) and at once consumed by every tile, so the warehouse
- * streams through once and the block never exists whole, and the chunk's FMAs overlap the
- * stream of the next. The sums are the same, in the same order, as assembling the whole
- * block first. */
+/* Variant B with the assembly inside the conv's chunk loop, for images whose tiles all fit one
+ * group (layer4 of ResNet-18 KW1x: 512 x 9 x 64 floats, 7 x 7 pixels; the late layers of any
+ * KW model at 64x64): each chunk of warehouse streams of block o0 (output channels o0.. of
+ * group p->g), for every cell column gi (input channels gi*ci + b), is assembled into wc (a
+ * chunk, in L1) and at once consumed by every tile, so the warehouse streams through once and
+ * the block never exists whole, and the chunk's FMAs overlap the stream of the next. With one
+ * cell column (Gi = 1) the sums are the same, in the same order, as assembling the whole
+ * block first; with more, the input channels are summed chunk by chunk. */
 KW_RT_LOCAL void kw__kwconv_block_b_chunked(const KwKwConvP *k, const KwConvFP *p, const float *A, const float *E,
                                             int o0, float *wc, const float *planes, const long *shift,
                                             const float *scale, const float *bias, const float *res, float *y)
 {
-    int P = kw__b_pixels(p), ntw = (p->OW + P - 1) / P, cc = KW_B_CHUNK_BYTES / (p->taps * KW_B_RB * 4), c0;
-    int og = p->g * p->Og + o0;
-    long ntiles = (long)p->OH * ntw, ti;
+    int P = kw__b_pixels(p), ntw = (p->OW + P - 1) / P, gi, b0;
+    int bc = KW_B_CHUNK_BYTES / (p->taps * KW_B_RB * 4) / k->Gi; /* streams per chunk */
+    int og = p->g * p->Og + o0, a_hi = (og % k->co) / KW_B_RB;
+    long ntiles = (long)p->OH * ntw, ti, cs = (long)k->n * KW_B_RB, wgi;
     const char *pf = 0;
     float part[KW_B_GROUP * KW_B_P * KW_B_RB];
-    if (cc < 1)
-        cc = 1;
-    for (c0 = 0; c0 < p->Cg; c0 += cc) {
-        int c1 = c0 + cc < p->Cg ? c0 + cc : p->Cg, c2 = c1 + cc < p->Cg ? c1 + cc : p->Cg;
-        long cs = (long)k->n * KW_B_RB, lines = 0, per_c = 0;
-        kw__kw_assemble_blocks_b(k, A, E, (og % k->co) / KW_B_RB, og / k->co, 1, wc, 0, c0, c1, c0);
-        if (!k->whole && c2 > c1) { /* the next chunk's warehouse stream, fetched during these tiles */
-            pf = (const char *)(E + (long)((og % k->co) / KW_B_RB) * k->ci * cs + (long)c1 * cs);
-            lines = (long)(c2 - c1) * cs * 4 / 64;
-            per_c = (lines + ntiles * (c1 - c0) - 1) / (ntiles * (c1 - c0));
+    if (bc < 1)
+        bc = 1;
+    for (b0 = 0; b0 < k->ci; b0 += bc) {
+        int b1 = b0 + bc < k->ci ? b0 + bc : k->ci, b2 = b1 + bc < k->ci ? b1 + bc : k->ci;
+        long lines = 0, per_c = 0;
+        wgi = (long)(b1 - b0) * p->taps * KW_B_RB; /* one cell column's weights in wc */
+        kw__kw_assemble_blocks_b(k, A, E, a_hi, og / k->co, 1, wc, 0, b0, b1, 0, b1 - b0);
+        if (!k->whole && b2 > b1) { /* the next chunk's warehouse streams, fetched during these tiles */
+            pf = (const char *)(E + (long)a_hi * k->ci * cs + (long)b1 * cs);
+            lines = (long)(b2 - b1) * cs * 4 / 64;
+            per_c = (lines + ntiles * k->Gi * (b1 - b0) - 1) / (ntiles * k->Gi * (b1 - b0));
         }
         for (ti = 0; ti < ntiles; ti++) {
             int oh = (int)(ti / ntw), ow0 = (int)(ti % ntw) * P;
             int np = p->OW - ow0 < P ? p->OW - ow0 : P;
             float *pt = part + ti * KW_B_P * KW_B_RB;
-            kw__b_tile_p(p, P, wc, c0, planes, shift, oh, ow0, c0, c1, pt, &pf, &lines, per_c);
-            if (c1 == p->Cg)
+            for (gi = 0; gi < k->Gi; gi++) {
+                int c0 = gi * k->ci + b0;
+                kw__b_tile_p(p, P, wc + gi * wgi, c0, planes, shift, oh, ow0, c0, c0 + b1 - b0, pt, &pf, &lines,
+                             per_c);
+            }
+            if (b1 == k->ci)
                 kw__b_epi(p, pt, np, o0, scale, bias, res, y, (long)oh * p->OW + ow0);
         }
     }
@@ -1061,7 +1072,7 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
                 if (p.rb == 8)
                     kw__kw_assemble_blocks(k, A, E, ah, 0, k->grp, wblk, blk);
                 else
-                    kw__kw_assemble_blocks_b(k, A, E, ah, 0, k->grp, wblk, blk, 0, p.Cg, 0);
+                    kw__kw_assemble_blocks_b(k, A, E, ah, 0, k->grp, wblk, blk, 0, p.Cg, 0, 0);
                 for (j = 0; j < k->grp; j++)
                     if (p.rb == 8)
                         kw__conv_block(&p, wblk + j * blk, pl, shift, out, (j * nah + ah) * 8, scale, bias, res, y);
@@ -1083,7 +1094,7 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
                 long blk = (long)p.taps * p.Cg * p.rb;
                 float *cur = wblk + (ob & 1) * blk, *nxt = wblk + ((ob + 1) & 1) * blk;
                 long cs = (long)k->n * KW_B_RB;
-                if (k->Gi == 1 && ntiles_b(&p) <= KW_B_GROUP) {
+                if (ntiles_b(&p) <= KW_B_GROUP) {
                     kw__kwconv_block_b_chunked(k, &p, A, E, ob * p.rb, wblk, pl, shift, scale, bias, res, y);
                     continue;
                 }
