@@ -324,6 +324,10 @@ static void simd_choose(KwGraph *g, KwConvFP *p, int co)
     const char *force = getenv("KWCC_DEV_FORCE_RB"); /* development: measure one variant */
     if (force && ((atoi(force) == 8 && a_ok) || (atoi(force) == RB && b_ok)))
         p->rb = atoi(force);
+    /* variant A's tiles store to y themselves (no Y' buffer, no epilogue pass) without padding
+     * columns, and on x86 across them when rows are at least a vector wide (masked stores) */
+    int vl = g->lower_target == KW_TARGET_AVX512 ? 16 : g->lower_target == KW_TARGET_AVX2 ? 8 : 0;
+    p->ystore = p->rb == 8 && (p->Wq == p->OW || (vl && p->Wq >= vl && p->OW >= vl));
 }
 
 /* Geometry of the vector direct conv (kw_rt_simd.c) from a conv/pool geometry; -1 when the
@@ -399,7 +403,7 @@ static int64_t simd_scratch_floats(const KwConvFP *p, int dw)
 {
     if (dw) /* two sets of planes, each with a vector's slack (kw_dwconv_simd) */
         return 2 * ((int64_t)p->sh * p->sw * p->plane + 16);
-    int64_t ybuf = p->rb == 8 ? 8 * (int64_t)p->Qpad : 0; /* variant A's Y' */
+    int64_t ybuf = p->rb == 8 && !p->ystore ? 8 * (int64_t)p->Qpad : 0; /* variant A's Y' */
     return (p->direct ? 0 : (int64_t)p->sh * p->sw * p->Cg * p->plane) + ybuf;
 }
 

@@ -220,6 +220,9 @@ typedef struct KwConvFP {
                         * depthwise conv on x86: the kernel reads the input itself */
     int rb;            /* output channels per weight block: 8 (pixels in the vector lanes) or
                         * the target's KW_B_RB (channels in the lanes, for small images) */
+    int ystore;        /* variant A: the tiles store to y themselves, epilogue in registers, no
+                        * Y' buffer (kwcc sets it without padding columns, Wq == OW, and on x86
+                        * when rows are at least a vector wide: stores masked at row ends) */
 } KwConvFP;
 
 /* A KernelWarehouse conv on the vector path: conv geometry plus the cell geometry;

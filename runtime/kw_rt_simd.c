@@ -293,10 +293,33 @@ KW_RT_LOCAL kw_vf kw__epi_vec(const KwConvFP *p, kw_vf v, kw_vf s, kw_vf b, cons
     return kw__act_vec(p, v);
 }
 
+#if defined(KW_SIMD_AVX512) || defined(KW_SIMD_AVX2)
+/* The pixel vector at plane index qi of a grid with padding columns (Wq > OW, Wq >= KW_VL,
+ * OW >= KW_VL), scaled and biased in e, to channel plane yo (residual ro or NULL): its lanes
+ * span at most two grid rows; each part goes to its row through masked loads and stores,
+ * the lanes on padding columns or past the last row left out. */
+KW_RT_LOCAL inline void kw__store_split(const KwConvFP *p, kw_vf e, long qi, const float *ro, float *yo)
+{
+    long row = qi / p->Wq;
+    int col = (int)(qi % p->Wq), k1 = p->Wq - col < KW_VL ? p->Wq - col : KW_VL, h;
+    for (h = 0; h < 2; h++, row++) { /* h = 0: lanes [0, k1) at col; h = 1: lanes [k1, VL) at 0 */
+        long at = row * p->OW + (h ? -k1 : col);
+        kw_mask m = h ? kw__lanes(k1, KW_VL) : kw__lanes(0, p->OW - col);
+        kw_vf v = e;
+        if (row >= p->OH || (h && k1 == KW_VL))
+            break;
+        if (ro)
+            v = KW_VADD(v, KW_MLOAD(m, ro + at));
+        KW_MSTORE(m, yo + at, kw__act_vec(p, v));
+    }
+}
+#endif
+
 /* One micro-tile: KW_ROWS output channels (w: [Cg][taps][8], rows r0..r0+KW_ROWS-1 of 8)
- * x KW_TILE pixels starting at q. Without padding columns (Wq == OW) the epilogue runs in
- * registers and the tile goes straight to y (channel o0 + r of this group); otherwise the
- * raw sums go to rows r0... of out ([8][Qpad]) for kw__conv_epilogue. */
+ * x KW_TILE pixels starting at q. With ystore the epilogue runs in registers and the tile
+ * goes straight to y (channel o0 + r of this group): one run without padding columns,
+ * otherwise row by row (kw__store_split, x86); without, the raw sums go to rows r0... of
+ * out ([8][Qpad]) for kw__conv_epilogue. */
 KW_RT_LOCAL void kw__conv_tile(const KwConvFP *p, const float *w, int r0, const float *planes,
                                const long *shift, long q, float *out, int o0, const float *scale,
                                const float *bias, const float *res, float *y)
@@ -321,12 +344,25 @@ KW_RT_LOCAL void kw__conv_tile(const KwConvFP *p, const float *w, int r0, const 
             }
         }
     }
-    if (p->Wq != p->OW || !y) {
+    if (!p->ystore || !y) {
         for (r = 0; r < KW_ROWS; r++)
             for (v = 0; v < KW_NV; v++)
                 KW_VSTORE(out + (long)(r0 + r) * p->Qpad + q + v * KW_VL, acc[r][v]);
         return;
     }
+#if defined(KW_SIMD_AVX512) || defined(KW_SIMD_AVX2)
+    if (p->Wq != p->OW) {
+        long npix = (long)p->OH * p->OW;
+        for (r = 0; r < KW_ROWS && o0 + r0 + r < p->Og; r++) {
+            int o = p->g * p->Og + o0 + r0 + r;
+            kw_vf s = KW_VSET1(scale ? scale[o] : 1.0f), b = KW_VSET1(bias ? bias[o] : 0.0f);
+            for (v = 0; v < KW_NV; v++)
+                kw__store_split(p, KW_VFMA(acc[r][v], s, b), q + v * KW_VL, res ? res + (long)o * npix : 0,
+                                y + (long)o * npix);
+        }
+        return;
+    }
+#endif
     {
         long npix = (long)p->OH * p->OW;
         for (r = 0; r < KW_ROWS && o0 + r0 + r < p->Og; r++) {
@@ -412,7 +448,7 @@ KW_RT_LOCAL void kw__conv_block(const KwConvFP *p, const float *wblk, const floa
     for (q = 0; q < p->Qpad; q += KW_TILE)
         for (r0 = 0; r0 < 8; r0 += KW_ROWS)
             kw__conv_tile(p, wblk, r0, planes, shift, q, out, o0, scale, bias, res, y);
-    if (p->Wq != p->OW)
+    if (!p->ystore)
         kw__conv_epilogue(p, out, o0, scale, bias, res, y);
 }
 
@@ -1062,7 +1098,7 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
     KwConvFP p = k->conv;
     long shift[64];
     float *planes = scratch, *out = planes + (p.direct ? 0 : (long)p.sh * p.sw * p.Cg * p.plane);
-    float *wblk = out + (p.rb == 8 ? 8L * p.Qpad : 0); /* variant B: two blocks (double buffer) */
+    float *wblk = out + (p.rb == 8 && !p.ystore ? 8L * p.Qpad : 0); /* variant B: two blocks (double buffer) */
     int g, ob, nob = (p.Og + p.rb - 1) / p.rb;
     kw__shifts(&p, shift);
     for (g = 0; g < p.G; g++) {
