@@ -186,7 +186,7 @@ static void put_params(Gen *gen, const KwCall *c, const char *table)
         put_convf(gen, &p->conv);
         P("}");
         first = 0;
-        FI(p, n), FI(p, m), FI(p, S), FI(p, co), FI(p, ci), FI(p, Go), FI(p, Gi), FI(p, whole), FI(p, grp);
+        FI(p, n), FI(p, m), FI(p, S), FI(p, co), FI(p, ci), FI(p, Go), FI(p, Gi), FI(p, whole), FI(p, grp), FI(p, chunked);
         break;
     }
     default: KW_BUG("no printer for kernel %d", c->k);
@@ -690,22 +690,41 @@ static void emit_main(Gen *gen)
       "        return 1;\n"
       "    }\n",
       pre);
+    /* --profile: each node's median over the timed runs (the first, untimed run, which
+     * faults in the weights, is left out) */
     P("    if (repeat > 0) {\n"
       "        double *t = (double *)malloc(sizeof(double) * (size_t)repeat);\n"
+      "#ifdef KWCC_PROFILE\n"
+      "        enum { NP = (int)(sizeof kw_prof_t / sizeof kw_prof_t[0]) };\n"
+      "        double *pt = (double *)malloc(sizeof(double) * (size_t)repeat * NP);\n"
+      "        long k;\n"
+      "        if (!pt)\n"
+      "            return 1;\n"
+      "#endif\n"
       "        if (!t)\n"
       "            return 1;\n"
       "        for (i = 0; i < repeat; i++) {\n"
-      "            double t0 = kw_main_now();\n"
+      "            double t0;\n"
+      "#ifdef KWCC_PROFILE\n"
+      "            memset(kw_prof_t, 0, sizeof kw_prof_t);\n"
+      "#endif\n"
+      "            t0 = kw_main_now();\n"
       "            %s_run(kw_main_in, kw_main_out, NULL);\n"
       "            t[i] = kw_main_now() - t0;\n"
+      "#ifdef KWCC_PROFILE\n"
+      "            for (k = 0; k < NP; k++)\n"
+      "                pt[k * repeat + i] = kw_prof_t[k];\n"
+      "#endif\n"
       "        }\n"
       "        qsort(t, (size_t)repeat, sizeof(double), kw_main_cmp);\n"
       "#ifdef KWCC_PROFILE\n"
-      "        if (profile) {\n"
-      "            long k;\n"
-      "            for (k = 0; k < (long)(sizeof kw_prof_t / sizeof kw_prof_t[0]); k++)\n"
-      "                printf(\"profile %%9.1f us  %%s\\n\", kw_prof_t[k] * 1e6 / (double)(repeat + 1), kw_prof_name[k]);\n"
+      "        for (k = 0; profile && k < NP; k++) {\n"
+      "            double *r = pt + k * repeat;\n"
+      "            qsort(r, (size_t)repeat, sizeof(double), kw_main_cmp);\n"
+      "            printf(\"profile %%9.1f us  %%s\\n\", (repeat %% 2 ? r[repeat / 2] : 0.5 * (r[repeat / 2 - 1] + r[repeat / 2])) * 1e6,\n"
+      "                   kw_prof_name[k]);\n"
       "        }\n"
+      "        free(pt);\n"
       "#endif\n"
       "        printf(\"median %%.1f us over %%ld runs (min %%.1f us)\\n\", repeat %% 2 ? t[repeat / 2] : 0.5 * (t[repeat / 2 - 1] + t[repeat / 2]), repeat, t[0]);\n"
       "        free(t);\n"

@@ -525,7 +525,18 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
             k->Go * blk * 4 <= (fp.rb == 8 ? 256 : 512) * 1024 &&
             (n->scratch_cap <= 0 || base + k->Go * blk * 4 <= n->scratch_cap))
             kp->grp = k->Go;
-        n->scratch_bytes = base + (kp->grp > 1 ? kp->grp : fp.rb == 8 ? 1 : 2) * blk * 4;
+        /* variant B with all pixel tiles in one group: the kernel is assembled a chunk at a
+         * time (kw__kwconv_block_b_chunked), the scratch holds that chunk instead of two blocks */
+        int64_t chunk = 0;
+        if (fp.rb != 8 && kp->grp <= 1) {
+            int P = simd_bp(g->lower_target); /* as kw__b_pixels */
+            P = fp.OW <= 2 && P > 2 ? 2 : fp.OW <= 4 && P > 4 ? 4 : P;
+            kp->chunked = (int64_t)fp.OH * ((fp.OW + P - 1) / P) <= KW_B_GROUP;
+            int64_t bc = KW_B_CHUNK_BYTES / ((int64_t)fp.taps * fp.rb * 4) / k->Gi; /* streams per chunk */
+            bc = bc < 1 ? 1 : bc > k->ci ? k->ci : bc;
+            chunk = bc * k->Gi * fp.taps * fp.rb;
+        }
+        n->scratch_bytes = base + (kp->grp > 1 ? kp->grp * blk : fp.rb == 8 ? blk : kp->chunked ? chunk : 2 * blk) * 4;
         arg_value(kc, n->in[0], 0);
         arg_scratch(kc, a_off);
         arg_value(kc, warehouse_layout(g, k, fp.rb == 8 ? WH_SIMD : WH_SIMD_B), 0);

@@ -231,7 +231,12 @@ typedef struct KwKwConvP {
     KwConvFP conv;
     int n, m, S, co, ci, Go, Gi, whole;
     int grp; /* variant A: blocks of the Go cell rows assembled together (1: one at a time) */
+    int chunked; /* variant B, all pixel tiles in one group: the kernel assembled a chunk of
+                  * KW_B_CHUNK_BYTES at a time into L1 and consumed at once (kwcc decides) */
 } KwKwConvP;
+
+#define KW_B_CHUNK_BYTES 20480 /* variant B: weights of one chunk of input channels, kept in L1 */
+#define KW_B_GROUP 16          /* variant B: pixel tiles that share each chunk of weights */
 
 #ifndef KW_RT_NO_PROTOTYPES /* generated files define the kernels they use, static */
 KW_RT_FN void kw_unary(const KwUnaryP *p, const float *x, float *y);

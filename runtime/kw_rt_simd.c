@@ -452,8 +452,7 @@ KW_RT_LOCAL void kw__conv_block(const KwConvFP *p, const float *wblk, const floa
         kw__conv_epilogue(p, out, o0, scale, bias, res, y);
 }
 
-#define KW_B_CHUNK_BYTES 20480 /* weights of one chunk of input channels: stays in L1 */
-#define KW_B_GROUP 16            /* pixel tiles that share each chunk of weights */
+/* KW_B_CHUNK_BYTES, KW_B_GROUP: kw_rt.h (kwcc sizes scratch with them) */
 #define KW_B_PF_CHUNKS 4         /* how far ahead a conv's own weights are prefetched */
 
 /* One variant-B tile: P <= KW_B_P pixels of output row oh from column ow0, input channels
@@ -1033,13 +1032,6 @@ KW_RT_LOCAL void kw__kw_assemble_block_b(const KwKwConvP *k, const float *A, con
     kw__kw_assemble_blocks_b(k, A, E, (o0 % k->co) / KW_B_RB, o0 / k->co, 1, wblk, 0, c0, c1, 0, 0);
 }
 
-/* The pixel tiles of a variant-B conv (kw__conv_rows_b over the whole image). */
-KW_RT_LOCAL long ntiles_b(const KwConvFP *p)
-{
-    int P = kw__b_pixels(p);
-    return (long)p->OH * ((p->OW + P - 1) / P);
-}
-
 /* Variant B with the assembly inside the conv's chunk loop, for images whose tiles all fit one
  * group (layer4 of ResNet-18 KW1x: 512 x 9 x 64 floats, 7 x 7 pixels; the late layers of any
  * KW model at 64x64): each chunk of warehouse streams of block o0 (output channels o0.. of
@@ -1134,7 +1126,7 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
                 long blk = (long)p.taps * p.Cg * p.rb;
                 float *cur = wblk + (ob & 1) * blk, *nxt = wblk + ((ob + 1) & 1) * blk;
                 long cs = (long)k->n * KW_B_RB;
-                if (ntiles_b(&p) <= KW_B_GROUP) {
+                if (k->chunked) {
                     kw__kwconv_block_b_chunked(k, &p, A, E, ob * p.rb, wblk, pl, shift, scale, bias, res, y);
                     continue;
                 }
