@@ -706,6 +706,56 @@ START_TEST(api_targets)
 }
 END_TEST
 
+/* The line of c_text holding the first call of `fn`, up to its end; NULL when absent. */
+static char *call_line(const char *c_text, const char *fn, char *buf, size_t cap)
+{
+    const char *p = strstr(c_text, fn), *e;
+    if (!p)
+        return NULL;
+    e = strchr(p, '\n');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    n = n < cap - 1 ? n : cap - 1;
+    memcpy(buf, p, n);
+    buf[n] = 0;
+    return buf;
+}
+
+START_TEST(api_vector_lowering_choices)
+{
+    /* what lower.c decides for the x86 kernels, seen in the generated C: max pooling reads
+     * its input in place (no scratch argument); the stem conv (variant A, padding columns,
+     * rows of 16) stores straight to its output on both x86 targets (no Y' buffer); a KW conv
+     * on 4x4 images takes the chunked path, whose scratch is one chunk */
+    static const KwTargetKind x86[] = {KW_TARGET_AVX512, KW_TARGET_AVX2};
+    char line[512];
+    for (size_t ti = 0; ti < 2; ti++) {
+        KwOptions opt;
+        kw_options_init(&opt);
+        opt.target = x86[ti];
+        KwResult r;
+        ck_assert_int_eq(kw_compile_file(model_file("nets/resnet_tiny_op13"), &opt, &r), KW_OK);
+        ck_assert_ptr_nonnull(call_line(r.c_text, "    kw_maxpool_simd(&kw_p", line, sizeof line));
+        ck_assert_msg(strstr(line, ", NULL);") != NULL, "target %d: %s", (int)x86[ti], line);
+        ck_assert_ptr_nonnull(call_line(r.c_text, "static const KwConvFP kw_p0_0 =", line, sizeof line));
+        ck_assert_msg(strstr(line, ".Wq = 19") && strstr(line, ".rb = 8, .ystore = 1}"), "target %d: %s",
+                      (int)x86[ti], line);
+        kw_result_free(&r);
+    }
+    KwOptions opt;
+    kw_options_init(&opt);
+    opt.target = KW_TARGET_NEON; /* no masked stores: the stem keeps its Y' buffer */
+    KwResult r;
+    ck_assert_int_eq(kw_compile_file(model_file("nets/resnet_tiny_op13"), &opt, &r), KW_OK);
+    ck_assert_ptr_nonnull(call_line(r.c_text, "static const KwConvFP kw_p0_0 =", line, sizeof line));
+    ck_assert_msg(strstr(line, ".rb = 8, .ystore = 0}"), "neon: %s", line);
+    kw_result_free(&r);
+    opt.target = KW_TARGET_AVX512;
+    ck_assert_int_eq(kw_compile_file(model_file("kw/wide_cells_4x4"), &opt, &r), KW_OK);
+    ck_assert_ptr_nonnull(strstr(r.c_text, ".chunked = 1}"));
+    kw_result_free(&r);
+}
+END_TEST
+
 START_TEST(api_names)
 {
     size_t len;
@@ -885,6 +935,7 @@ static Suite *compiler_suite(void)
     tcase_add_test(tc, api_kw_fusion_option);
     tcase_add_test(tc, api_names);
     tcase_add_test(tc, api_targets);
+    tcase_add_test(tc, api_vector_lowering_choices);
     tcase_add_test(tc, api_bad_input);
     tcase_add_test(tc, api_file_errors);
     tcase_add_test(tc, api_inspect);
