@@ -79,6 +79,15 @@ static void arg_scratch(KwCall *c, int64_t off)
     a->off = off;
 }
 
+/* The node's scratch from its start, or NULL for a kernel that needs none (scratch_bytes 0). */
+static void arg_scratch_or_null(KwCall *c, const KwNode *n)
+{
+    if (n->scratch_bytes)
+        arg_scratch(c, 0);
+    else
+        arg_value(c, -1, 0);
+}
+
 static void strides_of(const KwShape *s, int64_t *st)
 {
     int64_t acc = 1;
@@ -222,10 +231,7 @@ static int lower_conv(KwGraph *g, KwNode *n)
         arg_value(c, n->n_in > 2 ? n->in[2] : -1, 0);
         arg_value(c, n->epi.res, 0);
         arg_value(c, n->out[0], 0);
-        if (n->scratch_bytes)
-            arg_scratch(c, 0);
-        else
-            arg_value(c, -1, 0); /* a direct variant-B conv or a plane-free depthwise one needs none */
+        arg_scratch_or_null(c, n); /* a direct variant-B conv or a plane-free depthwise one needs none */
         return 0;
     }
     KwCall *c = add_call(g, n, KW_K_CONV);
@@ -259,6 +265,17 @@ static int simd_asm_channels(KwTargetKind t) { return t == KW_TARGET_AVX512 ? 4 
 /* Variant B's block of output channels (KW_B_RB) and pixels per tile (KW_B_P). */
 static int simd_rb(KwTargetKind t) { return t == KW_TARGET_AVX512 ? 64 : 16; }
 static int simd_bp(KwTargetKind t) { return t == KW_TARGET_AVX512 ? 7 : 6; }
+
+/* Pixels per variant-B tile for rows of OW pixels (kw__b_pixels): KW_B_P, or 2 or 4 for rows
+ * that short. */
+static int simd_b_pixels(KwTargetKind t, int OW)
+{
+    int P = simd_bp(t);
+    return OW <= 2 && P > 2 ? 2 : OW <= 4 && P > 4 ? 4 : P;
+}
+
+/* Floats per vector on the x86 targets (KW_VL), 0 elsewhere (no masked loads and stores). */
+static int simd_x86_vl(KwTargetKind t) { return t == KW_TARGET_AVX512 ? 16 : t == KW_TARGET_AVX2 ? 8 : 0; }
 
 /* The warehouse E ([n][co][ci][ck], as exported) in the layout a lowering reads, created
  * once per warehouse and layout:
@@ -310,12 +327,10 @@ static int warehouse_layout(KwGraph *g, const KwKwInfo *k, int kind)
  * the block-alignment a KernelWarehouse layer needs (cell_out and O/g multiples). */
 static void simd_choose(KwGraph *g, KwConvFP *p, int co)
 {
-    int RB = simd_rb(g->lower_target), P = simd_bp(g->lower_target);
+    int RB = simd_rb(g->lower_target), P = simd_b_pixels(g->lower_target, p->OW);
     double pix = (double)p->OH * p->OW;
     double k = (double)p->Cg * p->taps; /* multiply-adds per output: the epilogue's weight */
     double cost_a = 1.25 * (double)p->Qpad / pix * (double)((p->Og + 7) / 8 * 8) / p->Og * (1.0 + 4.0 / k);
-    if (p->OW <= 4 && P > 4) /* kw__conv_rows_b takes tiles of 2 or 4 pixels for rows that short */
-        P = p->OW <= 2 ? 2 : 4;
     double cost_b = (double)((p->OW + P - 1) / P * P) / p->OW * (double)((p->Og + RB - 1) / RB * RB) / p->Og *
                     (1.0 + 100.0 / k); /* B's epilogue is scalar: it matters for small C*taps */
     int b_ok = co < 0 || (co % RB == 0 && p->Og % RB == 0);
@@ -326,7 +341,7 @@ static void simd_choose(KwGraph *g, KwConvFP *p, int co)
         p->rb = atoi(force);
     /* variant A's tiles store to y themselves (no Y' buffer, no epilogue pass) without padding
      * columns, and on x86 across them when rows are at least a vector wide (masked stores) */
-    int vl = g->lower_target == KW_TARGET_AVX512 ? 16 : g->lower_target == KW_TARGET_AVX2 ? 8 : 0;
+    int vl = simd_x86_vl(g->lower_target);
     p->ystore = p->rb == 8 && (p->Wq == p->OW || (vl && p->Wq >= vl && p->OW >= vl));
 }
 
@@ -395,7 +410,7 @@ static void simd_direct(KwGraph *g, int x, KwConvFP *p)
  * and at most 32 kernel columns (they do when direct is set). */
 static int simd_dw_reads_x(KwTargetKind t, const KwConvFP *p)
 {
-    return (t == KW_TARGET_AVX512 || t == KW_TARGET_AVX2) && p->sh == p->sw && p->sh <= 2 && !(p->padval < 0.0f) &&
+    return simd_x86_vl(t) && p->sh == p->sw && p->sh <= 2 && !(p->padval < 0.0f) &&
            !(p->padval > 0.0f) && p->kw <= 32;
 }
 
@@ -529,8 +544,7 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
          * time (kw__kwconv_block_b_chunked), the scratch holds that chunk instead of two blocks */
         int64_t chunk = 0;
         if (fp.rb != 8 && kp->grp <= 1) {
-            int P = simd_bp(g->lower_target); /* as kw__b_pixels */
-            P = fp.OW <= 2 && P > 2 ? 2 : fp.OW <= 4 && P > 4 ? 4 : P;
+            int P = simd_b_pixels(g->lower_target, fp.OW);
             kp->chunked = (int64_t)fp.OH * ((fp.OW + P - 1) / P) <= KW_B_GROUP;
             int64_t bc = KW_B_CHUNK_BYTES / ((int64_t)fp.taps * fp.rb * 4) / k->Gi; /* streams per chunk */
             bc = bc < 1 ? 1 : bc > k->ci ? k->ci : bc;
@@ -880,10 +894,7 @@ static int lower_pool(KwGraph *g, KwNode *n)
         n->scratch_bytes = fp.direct ? 0 : simd_scratch_floats(&fp, 1) * 4;
         arg_value(c, n->in[0], 0);
         arg_value(c, n->out[0], 0);
-        if (n->scratch_bytes)
-            arg_scratch(c, 0);
-        else
-            arg_value(c, -1, 0);
+        arg_scratch_or_null(c, n);
         return 0;
     }
     KwCall *c = add_call(g, n, KW_K_POOL);

@@ -293,6 +293,101 @@ KW_RT_LOCAL kw_vf kw__epi_vec(const KwConvFP *p, kw_vf v, kw_vf s, kw_vf b, cons
     return kw__act_vec(p, v);
 }
 
+#define KW_DW_U 4 /* output rows in flight: depthwise conv, max pooling (independent chains) */
+
+/* Rows oh0 .. oh0+nr-1 of one channel at column ow (cnt valid lanes), from the accumulators
+ * in registers: with epi, scale and bias, residual and activation (kw__epi_vec). */
+KW_RT_LOCAL inline void kw__dw_store(const KwConvFP *p, const kw_vf *acc, int epi, int oh0, int nr, int ow, int cnt,
+                                     kw_vf s, kw_vf b, const float *rc, float *yc)
+{
+    int u;
+    for (u = 0; u < KW_DW_U && u < nr; u++) {
+        long at = (long)(oh0 + u) * p->OW + ow;
+        kw_vf e = epi ? kw__epi_vec(p, acc[u], s, b, rc ? rc + at : 0, cnt) : acc[u];
+        if (cnt == KW_VL)
+            KW_VSTORE(yc + at, e);
+        else
+            KW_VSTORE_N(yc + at, e, cnt);
+    }
+}
+
+#if defined(KW_SIMD_AVX512) || defined(KW_SIMD_AVX2)
+/* The plane-free paths (x86; kwcc sets KwConvFP.direct): rows oh0 .. oh0+nr-1 (nr <= KW_DW_U)
+ * of one channel, the output vector at column ow (cnt valid lanes), read from the channel xc
+ * itself for stride S = 1 or 2 (S, KH, KW and mx constants at each call site), through
+ * masked loads that leave out the padding lanes and the rows outside the image (cm:
+ * kw__col_masks). Depthwise conv (mx = 0, weights wc): the lanes left out read 0, with
+ * stride 2 the even lanes of a kernel column's two vectors are taken before its FMA, then the
+ * epilogue; the same sums in the same order as through phase planes. Max pooling (mx = 1):
+ * they read -FLT_MAX, the two vectors are maxed raw and their even lanes taken once at the
+ * end (max is exact in any order). Rows past nr are computed and dropped. */
+KW_RT_LOCAL inline void kw__rows_x(const KwConvFP *p, int mx, int S, int KH, int KW, const float *xc,
+                                   const kw_mask *cm, const float *wc, int oh0, int nr, int ow, int cnt, kw_vf s,
+                                   kw_vf b, const float *rc, float *yc)
+{
+    const kw_vf fill = mx ? KW_VSET1(-3.40282347e+38f) : KW_VZERO();
+    kw_vf acc[KW_DW_U], odd[KW_DW_U];
+    int kh, k, u;
+    for (u = 0; u < KW_DW_U; u++)
+        acc[u] = odd[u] = fill;
+    for (kh = 0; kh < KH; kh++) {
+        const float *xr[KW_DW_U];
+        int ok[KW_DW_U];
+        for (u = 0; u < KW_DW_U; u++) { /* rows outside the image: no lanes, a row inside */
+            int iy = (oh0 + u) * S + kh * p->dh - p->pad_t;
+            ok[u] = iy >= 0 && iy < p->H;
+            xr[u] = xc + (long)(ok[u] ? iy : 0) * p->W + (long)ow * S - p->pad_l;
+        }
+        for (k = 0; k < KW; k++) {
+            kw_vf wt = mx ? fill : KW_VSET1(wc[kh * KW + k]);
+            for (u = 0; u < KW_DW_U; u++) {
+                const float *xs = xr[u] + (long)k * p->dw;
+                kw_mask m0 = KW_MAND(cm[S * k], ok[u]), m1 = KW_MAND(cm[S * k + S - 1], ok[u]);
+                kw_vf v = mx ? KW_MLOAD_OR(m0, xs, fill) : KW_MLOAD(m0, xs);
+                if (mx) {
+                    acc[u] = KW_VMAX(acc[u], v);
+                    if (S == 2)
+                        odd[u] = KW_VMAX(odd[u], KW_MLOAD_OR(m1, xs + KW_VL, fill));
+                } else {
+                    if (S == 2)
+                        v = kw__even2(v, KW_MLOAD(m1, xs + KW_VL));
+                    acc[u] = KW_VFMA(wt, v, acc[u]);
+                }
+            }
+        }
+    }
+    if (mx && S == 2)
+        for (u = 0; u < KW_DW_U; u++)
+            acc[u] = kw__even2(acc[u], odd[u]);
+    kw__dw_store(p, acc, !mx, oh0, nr, ow, cnt, s, b, rc, yc);
+}
+
+/* One channel of a plane-free depthwise conv (mx = 0) or max pooling (mx = 1): KW_DW_U rows
+ * at a time, a vector of columns at a time, 3x3 kernels with their taps unrolled. */
+KW_RT_LOCAL inline void kw__channel_x(const KwConvFP *p, int mx, const float *xc, const float *wc, kw_vf s, kw_vf b,
+                                      const float *rc, float *yc)
+{
+    kw_mask cm[64];
+    int S = p->sh, oh, ow;
+    for (oh = 0; oh < p->OH; oh += KW_DW_U) {
+        int nr = p->OH - oh < KW_DW_U ? p->OH - oh : KW_DW_U;
+        for (ow = 0; ow < p->OW; ow += KW_VL) {
+            int cnt = p->OW - ow < KW_VL ? p->OW - ow : KW_VL;
+            kw__col_masks(p, S, ow, cnt, cm);
+            if (p->kh == 3 && p->kw == 3 && S == 1)
+                kw__rows_x(p, mx, 1, 3, 3, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
+            else if (p->kh == 3 && p->kw == 3)
+                kw__rows_x(p, mx, 2, 3, 3, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
+            else if (S == 1)
+                kw__rows_x(p, mx, 1, p->kh, p->kw, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
+            else
+                kw__rows_x(p, mx, 2, p->kh, p->kw, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
+        }
+    }
+}
+#define KW_DW_X 1
+#endif
+
 #if defined(KW_SIMD_AVX512) || defined(KW_SIMD_AVX2)
 /* The pixel vector at plane index qi of a grid with padding columns (Wq > OW, Wq >= KW_VL,
  * OW >= KW_VL), scaled and biased in e, to channel plane yo (residual ro or NULL): its lanes
@@ -712,24 +807,6 @@ KW_RT_FN void kw_conv_simd(const KwConvFP *pp, const float *x, const float *w, c
 }
 
 /*@@ kw_dwconv_simd */
-#define KW_DW_U 4 /* output rows in flight (independent FMA chains) */
-
-/* The epilogue of rows oh0 .. oh0+nr-1 of one channel at column ow (cnt valid lanes), from
- * the accumulators in registers. */
-KW_RT_LOCAL inline void kw__dw_store(const KwConvFP *p, const kw_vf *acc, int oh0, int nr, int ow, int cnt, kw_vf s,
-                                     kw_vf b, const float *rc, float *yc)
-{
-    int u;
-    for (u = 0; u < KW_DW_U && u < nr; u++) {
-        long at = (long)(oh0 + u) * p->OW + ow;
-        kw_vf e = kw__epi_vec(p, acc[u], s, b, rc ? rc + at : 0, cnt);
-        if (cnt == KW_VL)
-            KW_VSTORE(yc + at, e);
-        else
-            KW_VSTORE_N(yc + at, e, cnt);
-    }
-}
-
 /* Rows oh0 .. oh0+nr-1 (nr <= KW_DW_U) of one channel, the pixel vector at column ow (cnt
  * valid lanes): all taps, then the epilogue in registers. taps is a constant at the 3x3 call
  * site, so the tap loop unrolls. */
@@ -747,46 +824,8 @@ KW_RT_LOCAL inline void kw__dw_rows(const KwConvFP *p, const float *pl, const lo
             if (u < nr)
                 acc[u] = KW_VFMA(wt, KW_VLOAD(xs + (long)u * p->Wq), acc[u]);
     }
-    kw__dw_store(p, acc, oh0, nr, ow, cnt, s, b, rc, yc);
+    kw__dw_store(p, acc, 1, oh0, nr, ow, cnt, s, b, rc, yc);
 }
-
-#if defined(KW_SIMD_AVX512) || defined(KW_SIMD_AVX2)
-/* kw__dw_rows for stride S = 1 or 2 (a constant at each call site) without phase planes: the
- * taps read x itself, through masked loads that leave the padding lanes zero and skip the
- * rows above and below the image (cm[S*k + h]: the lanes of the h-th vector kernel column k
- * reads that fall inside the row; with stride 2 the even lanes of two vectors are taken).
- * Same sums, same order. */
-KW_RT_LOCAL inline void kw__dw_rows_x(const KwConvFP *p, int S, int KH, int KW, const float *xc, const kw_mask *cm,
-                                      const float *wc, int oh0, int nr, int ow, int cnt, kw_vf s, kw_vf b,
-                                      const float *rc, float *yc)
-{
-    kw_vf acc[KW_DW_U];
-    int kh, k, u;
-    for (u = 0; u < KW_DW_U; u++)
-        acc[u] = KW_VZERO();
-    for (kh = 0; kh < KH; kh++) {
-        const float *xr[KW_DW_U];
-        int ok[KW_DW_U];
-        for (u = 0; u < KW_DW_U; u++) { /* rows outside the image: no lanes, a row inside */
-            int iy = (oh0 + u) * S + kh * p->dh - p->pad_t;
-            ok[u] = iy >= 0 && iy < p->H;
-            xr[u] = xc + (long)(ok[u] ? iy : 0) * p->W + (long)ow * S - p->pad_l;
-        }
-        for (k = 0; k < KW; k++) {
-            kw_vf wt = KW_VSET1(wc[kh * KW + k]);
-            for (u = 0; u < KW_DW_U; u++) { /* rows past nr are computed and dropped */
-                const float *xs = xr[u] + (long)k * p->dw;
-                kw_vf v = KW_MLOAD(KW_MAND(cm[S * k], ok[u]), xs);
-                if (S == 2)
-                    v = kw__even2(v, KW_MLOAD(KW_MAND(cm[S * k + 1], ok[u]), xs + KW_VL));
-                acc[u] = KW_VFMA(wt, v, acc[u]);
-            }
-        }
-    }
-    kw__dw_store(p, acc, oh0, nr, ow, cnt, s, b, rc, yc);
-}
-#define KW_DW_X 1
-#endif
 
 /* Depthwise conv (C/g = O/g = 1) with weights [C][taps]. Per channel: the phase planes, then
  * the output in vectors of pixels of KW_DW_U rows at a time, all taps, the epilogue in
@@ -807,28 +846,10 @@ KW_RT_FN void kw_dwconv_simd(const KwConvFP *pp, const float *x, const float *w,
     /* kwcc sets direct for stride 1 or 2, zero padding and at most 32 kernel columns: straight
      * from x, no planes */
     if (p.direct) {
-        kw_mask cm[64];
-        int S = p.sh;
-        for (c = 0; c < p.N * p.C; c++) {
-            const float *wc = w + (long)(c % p.C) * p.taps, *xc = x + (long)c * p.H * p.W;
-            const float *rc = res ? res + (long)c * npix : 0;
-            kw_vf s = KW_VSET1(scale ? scale[c % p.C] : 1.0f), b = KW_VSET1(bias ? bias[c % p.C] : 0.0f);
-            for (oh = 0; oh < p.OH; oh += KW_DW_U) {
-                int nr = p.OH - oh < KW_DW_U ? p.OH - oh : KW_DW_U;
-                for (ow = 0; ow < p.OW; ow += KW_VL) {
-                    int cnt = p.OW - ow < KW_VL ? p.OW - ow : KW_VL;
-                    kw__col_masks(&p, S, ow, cnt, cm);
-                    if (p.kh == 3 && p.kw == 3 && S == 1)
-                        kw__dw_rows_x(&p, 1, 3, 3, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, y + (long)c * npix);
-                    else if (p.kh == 3 && p.kw == 3)
-                        kw__dw_rows_x(&p, 2, 3, 3, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, y + (long)c * npix);
-                    else if (S == 1)
-                        kw__dw_rows_x(&p, 1, p.kh, p.kw, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, y + (long)c * npix);
-                    else
-                        kw__dw_rows_x(&p, 2, p.kh, p.kw, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, y + (long)c * npix);
-                }
-            }
-        }
+        for (c = 0; c < p.N * p.C; c++)
+            kw__channel_x(&p, 0, x + (long)c * p.H * p.W, w + (long)(c % p.C) * p.taps,
+                          KW_VSET1(scale ? scale[c % p.C] : 1.0f), KW_VSET1(bias ? bias[c % p.C] : 0.0f),
+                          res ? res + (long)c * npix : 0, y + (long)c * npix);
         return;
     }
 #endif
@@ -1158,45 +1179,6 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
 }
 
 /*@@ kw_maxpool_simd */
-#if defined(KW_SIMD_AVX512) || defined(KW_SIMD_AVX2)
-#define KW_POOL_U 4 /* output rows in flight */
-/* Max pooling of rows oh0 .. oh0+nr-1 of one channel, the output vector at column ow (cnt
- * valid lanes), straight from x as kw__dw_rows_x reads it, the lanes left out (padding, rows
- * outside the image) read as -FLT_MAX. With stride 2 the two vectors a kernel column reads
- * are maxed raw and their even lanes taken once at the end: max is exact in any order. */
-KW_RT_LOCAL inline void kw__pool_rows_x(const KwConvFP *p, int S, int KH, int KW, const float *xc, const kw_mask *cm,
-                                        int oh0, int nr, int ow, int cnt, float *yc)
-{
-    const kw_vf lo = KW_VSET1(-3.40282347e+38f);
-    kw_vf acc[KW_POOL_U][2];
-    int kh, k, u;
-    for (u = 0; u < KW_POOL_U; u++)
-        acc[u][0] = acc[u][1] = lo;
-    for (kh = 0; kh < KH; kh++) {
-        for (u = 0; u < KW_POOL_U; u++) { /* rows past nr are computed and dropped */
-            int iy = (oh0 + u) * S + kh * p->dh - p->pad_t, ok = iy >= 0 && iy < p->H;
-            const float *xr = xc + (long)(ok ? iy : 0) * p->W + (long)ow * S - p->pad_l;
-            if (!ok)
-                continue;
-            for (k = 0; k < KW; k++) {
-                const float *xs = xr + (long)k * p->dw;
-                acc[u][0] = KW_VMAX(acc[u][0], KW_MLOAD_OR(cm[S * k], xs, lo));
-                if (S == 2)
-                    acc[u][1] = KW_VMAX(acc[u][1], KW_MLOAD_OR(cm[S * k + 1], xs + KW_VL, lo));
-            }
-        }
-    }
-    for (u = 0; u < KW_POOL_U && u < nr; u++) {
-        kw_vf e = S == 2 ? kw__even2(acc[u][0], acc[u][1]) : acc[u][0];
-        long at = (long)(oh0 + u) * p->OW + ow;
-        if (cnt == KW_VL)
-            KW_VSTORE(yc + at, e);
-        else
-            KW_VSTORE_N(yc + at, e, cnt);
-    }
-}
-#endif
-
 /* 2-D max pooling. On x86 with stride 1 or 2 (kwcc sets direct) straight from x; otherwise
  * through the same phase planes as the convs, padding read as -FLT_MAX (padval). */
 KW_RT_FN void kw_maxpool_simd(const KwConvFP *pp, const float *x, float *y, float *scratch)
@@ -1206,27 +1188,10 @@ KW_RT_FN void kw_maxpool_simd(const KwConvFP *pp, const float *x, float *y, floa
     int c, t, v, oh, ow;
     float *planes = scratch, *out;
     p.Cg = 1;
-#if defined(KW_POOL_U)
+#if defined(KW_DW_X)
     if (p.direct) {
-        kw_mask cm[64];
-        int S = p.sh;
-        for (c = 0; c < p.C * p.N; c++) {
-            const float *xc = x + (long)c * p.H * p.W;
-            float *yc = y + (long)c * p.OH * p.OW;
-            for (oh = 0; oh < p.OH; oh += KW_POOL_U) {
-                int nr = p.OH - oh < KW_POOL_U ? p.OH - oh : KW_POOL_U;
-                for (ow = 0; ow < p.OW; ow += KW_VL) {
-                    int cnt = p.OW - ow < KW_VL ? p.OW - ow : KW_VL;
-                    kw__col_masks(&p, S, ow, cnt, cm);
-                    if (p.kh == 3 && p.kw == 3 && S == 2)
-                        kw__pool_rows_x(&p, 2, 3, 3, xc, cm, oh, nr, ow, cnt, yc);
-                    else if (S == 2)
-                        kw__pool_rows_x(&p, 2, p.kh, p.kw, xc, cm, oh, nr, ow, cnt, yc);
-                    else
-                        kw__pool_rows_x(&p, 1, p.kh, p.kw, xc, cm, oh, nr, ow, cnt, yc);
-                }
-            }
-        }
+        for (c = 0; c < p.C * p.N; c++)
+            kw__channel_x(&p, 1, x + (long)c * p.H * p.W, 0, KW_VZERO(), KW_VZERO(), 0, y + (long)c * p.OH * p.OW);
         return;
     }
 #endif

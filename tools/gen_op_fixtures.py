@@ -620,27 +620,21 @@ def gen_pool():
         r = R(name)
         emit(name, EXACT, [node("MaxPool", ["x"], ["y"], name="maxpool0", **attrs)],
              [("x", randn(r, *xs))], ["y"], opset=opset, ref=lambda e, a=attrs: [ref_pool(e["x"], "max", a)])
-    # all-negative input: padding must behave as -inf, not 0
-    name = "maxpool_2d_pads_negative_input"
-    r = R(name)
-    x = -np.abs(randn(r, 1, 2, 6, 6)) - 0.1
-    emit(name, EXACT, [node("MaxPool", ["x"], ["y"], name="maxpool0", kernel_shape=[3, 3], strides=[2, 2],
-                            pads=[1, 1, 1, 1])], [("x", x.astype(np.float32))], ["y"],
-         ref=lambda e: [ref_pool(e["x"], "max", dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]))])
-    # the ResNet stem's pooling on rows of 45 (23 outputs: a vector and a partial one on
-    # AVX-512, three on AVX2), all negative: every border window holds padding
-    name = "maxpool_2d_k3s2p1_wide_negative_input"
-    r = R(name)
-    x = -np.abs(randn(r, 1, 3, 41, 45)) - 0.1
-    emit(name, EXACT, [node("MaxPool", ["x"], ["y"], name="maxpool0", kernel_shape=[3, 3], strides=[2, 2],
-                            pads=[1, 1, 1, 1])], [("x", x.astype(np.float32))], ["y"],
-         ref=lambda e: [ref_pool(e["x"], "max", dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]))])
-    name = "maxpool_2d_same_upper_negative_input"
-    r = R(name)
-    x = -np.abs(randn(r, 1, 2, 6, 6)) - 0.1
-    emit(name, EXACT, [node("MaxPool", ["x"], ["y"], name="maxpool0", kernel_shape=[3, 3], strides=[2, 2],
-                            auto_pad="SAME_UPPER")], [("x", x.astype(np.float32))], ["y"],
-         ref=lambda e: [ref_pool(e["x"], "max", dict(kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER"))])
+    # all-negative input: padding must behave as -inf, not 0. The second is the ResNet stem's
+    # pooling on rows of 45 (23 outputs: a vector and a partial one on AVX-512, three on AVX2),
+    # where every border window holds padding
+    neg = [
+        ("maxpool_2d_pads_negative_input", (1, 2, 6, 6), dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])),
+        ("maxpool_2d_k3s2p1_wide_negative_input", (1, 3, 41, 45),
+         dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])),
+        ("maxpool_2d_same_upper_negative_input", (1, 2, 6, 6),
+         dict(kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER")),
+    ]
+    for name, xs, attrs in neg:
+        r = R(name)
+        x = -np.abs(randn(r, *xs)) - 0.1
+        emit(name, EXACT, [node("MaxPool", ["x"], ["y"], name="maxpool0", **attrs)], [("x", x.astype(np.float32))],
+             ["y"], ref=lambda e, a=attrs: [ref_pool(e["x"], "max", a)])
 
     ap = [
         ("avgpool_1d_k3s2", (1, 3, 15), dict(kernel_shape=[3], strides=[2]), 13),
