@@ -72,7 +72,7 @@ static void put_convf(Gen *gen, const KwConvFP *p)
     FI(p, N), FI(p, C), FI(p, O), FI(p, G), FI(p, Cg), FI(p, Og), FI(p, H), FI(p, W), FI(p, OH), FI(p, OW);
     FI(p, kh), FI(p, kw), FI(p, sh), FI(p, sw), FI(p, dh), FI(p, dw), FI(p, pad_t), FI(p, pad_l);
     FI(p, taps), FI(p, Hq), FI(p, Wq), FI(p, plane), FI(p, Qpad), FI(p, act), FF(p, lo), FF(p, hi), FF(p, padval);
-    FI(p, direct), FI(p, rb), FI(p, ystore);
+    FI(p, direct), FI(p, rb), FI(p, ystore), FI(p, bcc);
 }
 
 static void put_params(Gen *gen, const KwCall *c, const char *table)

@@ -320,6 +320,25 @@ static int warehouse_layout(KwGraph *g, const KwKwInfo *k, int kind)
     return id;
 }
 
+/* Variant B's input channels per chunk of weights (KwConvFP.bcc, kw__conv_rows_b). Parking
+ * the partial sums of a group of tiles between chunks costs a load and a store of every
+ * accumulator per chunk. Where a chunk of KW_B_CHUNK_BYTES gives each accumulator fewer than
+ * 128 multiply-adds (AVX-512's 64-channel blocks of 3x3 or 1x1 weights: 72 or 80), the
+ * block's weights fit in a quarter of L2 and at least four groups of tiles share them, every
+ * tile runs through all Cg channels instead, its weights streamed from L2 (on AVX-512:
+ * ResNet-18's 3x3 convs at 56x56 and 28x28 3% to 8% faster, the KW1x twin 4%). Otherwise
+ * (AVX2's 16-channel blocks, 1.4% slower without chunks; layer3's 590 KB blocks over 28
+ * tiles and layer4's 1.2 MB over 7, which come from L3; NEON's smaller caches) chunks of
+ * KW_B_CHUNK_BYTES that stay in L1. */
+static int simd_b_chunk(KwTargetKind t, const KwConvFP *p)
+{
+    int64_t per_c = (int64_t)p->taps * simd_rb(t) * 4, P = simd_b_pixels(t, p->OW);
+    int64_t tiles = (int64_t)p->OH * ((p->OW + P - 1) / P), cc = KW_B_CHUNK_BYTES / per_c;
+    if (simd_x86_vl(t) && cc * p->taps < 128 && p->Cg * per_c <= KW_B_L2_BYTES / 4 && tiles >= 4 * KW_B_GROUP)
+        return p->Cg;
+    return (int)(cc < 1 ? 1 : cc > p->Cg ? p->Cg : cc);
+}
+
 /* Picks the conv micro-kernel: variant A (8 channels x pixel vectors) wastes pixels on padding
  * columns and the last tile; variant B (channel vectors x a few pixels of a row) wastes
  * channels when O/g is not a multiple of its block and pixels at row ends. The estimate
@@ -343,6 +362,7 @@ static void simd_choose(KwGraph *g, KwConvFP *p, int co)
      * columns, and on x86 across them when rows are at least a vector wide (masked stores) */
     int vl = simd_x86_vl(g->lower_target);
     p->ystore = p->rb == 8 && (p->Wq == p->OW || (vl && p->Wq >= vl && p->OW >= vl));
+    p->bcc = p->rb > 8 ? simd_b_chunk(g->lower_target, p) : 0;
 }
 
 /* Geometry of the vector direct conv (kw_rt_simd.c) from a conv/pool geometry; -1 when the

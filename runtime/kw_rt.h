@@ -223,6 +223,8 @@ typedef struct KwConvFP {
     int ystore;        /* variant A: the tiles store to y themselves, epilogue in registers, no
                         * Y' buffer (kwcc sets it without padding columns, Wq == OW, and on x86
                         * when rows are at least a vector wide: stores masked at row ends) */
+    int bcc;           /* variant B: input channels per chunk of weights that a group of tiles
+                        * shares (kw__conv_rows_b); Cg: every tile runs through all of them */
 } KwConvFP;
 
 /* A KernelWarehouse conv on the vector path: conv geometry plus the cell geometry;
@@ -237,6 +239,8 @@ typedef struct KwKwConvP {
 
 #define KW_B_CHUNK_BYTES 20480 /* variant B: weights of one chunk of input channels, kept in L1 */
 #define KW_B_GROUP 16          /* variant B: pixel tiles that share each chunk of weights */
+#define KW_B_L2_BYTES 1310720  /* x86 L2 per core that kwcc plans variant B's chunks for (the
+                                * smallest of the AVX-512 server cores, 1.25 MB; 2 MB here) */
 
 #ifndef KW_RT_NO_PROTOTYPES /* generated files define the kernels they use, static */
 KW_RT_FN void kw_unary(const KwUnaryP *p, const float *x, float *y);

@@ -714,17 +714,19 @@ KW_RT_LOCAL void kw__b_epi(const KwConvFP *p, const float *pt, int np, int o0, c
  * [KW_B_RB]) over output rows oh0..oh1-1, a few pixels of a row per tile (KW_B_P, or 2 or 4
  * for rows that short, so that small images do not compute mostly dropped pixels), epilogue
  * fused. Tiles are taken KW_B_GROUP at a time, and each group runs through the input
- * channels in chunks whose weights fit in L1, the partial sums of the group's tiles parked
- * in `part` between chunks: each chunk of weights is read from L2 once per group instead of
- * once per tile (a block's weights, 64 x C/g x taps floats, are far larger than L1). The
- * sums are the same, in the same order, as without chunks. The last tile of a row computes
+ * channels in chunks of p->bcc channels, the partial sums of the group's tiles parked in
+ * `part` between chunks: with chunks whose weights fit in L1, each chunk is read from L2
+ * (or memory) once per group instead of once per tile. kwcc picks the chunk: all Cg
+ * channels (no sums parked) where the block's weights stay in L2 and enough tiles share
+ * them, else KW_B_CHUNK_BYTES of weights. The sums are the same, in the same order, either
+ * way. The last tile of a row computes
  * (and drops) up to P - 1 pixels past its end: planes and workspace buffers have that much
  * slack. */
 KW_RT_LOCAL void kw__conv_rows_b(const KwConvFP *p, const float *w, const float *planes, const long *shift,
                                  int o0, const float *scale, const float *bias, const float *res, float *y,
                                  int oh0, int oh1, const char *pf, long pf_lines, int stream)
 {
-    int P = kw__b_pixels(p), ntw = (p->OW + P - 1) / P, cc = KW_B_CHUNK_BYTES / (p->taps * KW_B_RB * 4);
+    int P = kw__b_pixels(p), ntw = (p->OW + P - 1) / P, cc = p->bcc;
     long ntiles = (long)(oh1 - oh0) * ntw, g0, ti, c0;
     float part[KW_B_GROUP * KW_B_P * KW_B_RB];
     /* pf: pf_lines cache lines the caller will read next (the warehouse for the next kernel

@@ -373,6 +373,9 @@ def gen_conv():
         ("conv_depthwise_s2_k5_asym", (1, 4, 20, 35), (4, 1, 5, 5), dict(group=4, strides=[2, 2], pads=[2, 0, 1, 3]), True, 13),
         ("conv_depthwise_5x5_dil2_wide", (1, 3, 23, 38), (3, 1, 5, 5), dict(group=3, dilations=[2, 2], pads=[4, 3, 2, 5]), False, 13),
         ("conv_2d_batch2", (2, 3, 6, 6), (4, 3, 3, 3), dict(pads=[1, 1, 1, 1]), True, 13),
+        # two 64-channel blocks over 72 tiles of 7 pixels: on AVX-512 variant B runs every tile
+        # through all 32 input channels (KwConvFP.bcc = Cg) instead of chunks of 8
+        ("conv_2d_3x3_128ch_whole_chunk", (1, 32, 24, 21), (128, 32, 3, 3), dict(pads=[1, 1, 1, 1]), True, 13),
         ("conv_2d_kernel_gt_input_padded", (1, 2, 3, 3), (3, 2, 5, 5), dict(pads=[2, 2, 2, 2]), True, 13),
         ("conv_same_upper", (1, 3, 8, 8), (4, 3, 3, 3), dict(auto_pad="SAME_UPPER", strides=[2, 2]), True, 13),
         ("conv_same_lower", (1, 3, 8, 8), (4, 3, 3, 3), dict(auto_pad="SAME_LOWER", strides=[2, 2]), True, 13),

@@ -725,7 +725,8 @@ START_TEST(api_vector_lowering_choices)
     /* what lower.c decides for the x86 kernels, seen in the generated C: max pooling reads
      * its input in place (no scratch argument); the stem conv (variant A, padding columns,
      * rows of 16) stores straight to its output on both x86 targets (no Y' buffer); a KW conv
-     * on 4x4 images takes the chunked path, whose scratch is one chunk */
+     * on 4x4 images takes the chunked path, whose scratch is one chunk; variant B's chunk of
+     * input channels */
     static const KwTargetKind x86[] = {KW_TARGET_AVX512, KW_TARGET_AVX2};
     char line[512];
     for (size_t ti = 0; ti < 2; ti++) {
@@ -737,7 +738,7 @@ START_TEST(api_vector_lowering_choices)
         ck_assert_ptr_nonnull(call_line(r.c_text, "    kw_maxpool_simd(&kw_p", line, sizeof line));
         ck_assert_msg(strstr(line, ", NULL);") != NULL, "target %d: %s", (int)x86[ti], line);
         ck_assert_ptr_nonnull(call_line(r.c_text, "static const KwConvFP kw_p0_0 =", line, sizeof line));
-        ck_assert_msg(strstr(line, ".Wq = 19") && strstr(line, ".rb = 8, .ystore = 1}"), "target %d: %s",
+        ck_assert_msg(strstr(line, ".Wq = 19") && strstr(line, ".rb = 8, .ystore = 1, .bcc = 0}"), "target %d: %s",
                       (int)x86[ti], line);
         kw_result_free(&r);
     }
@@ -747,11 +748,22 @@ START_TEST(api_vector_lowering_choices)
     KwResult r;
     ck_assert_int_eq(kw_compile_file(model_file("nets/resnet_tiny_op13"), &opt, &r), KW_OK);
     ck_assert_ptr_nonnull(call_line(r.c_text, "static const KwConvFP kw_p0_0 =", line, sizeof line));
-    ck_assert_msg(strstr(line, ".rb = 8, .ystore = 0}"), "neon: %s", line);
+    ck_assert_msg(strstr(line, ".rb = 8, .ystore = 0, .bcc = 0}"), "neon: %s", line);
     kw_result_free(&r);
     opt.target = KW_TARGET_AVX512;
     ck_assert_int_eq(kw_compile_file(model_file("kw/wide_cells_4x4"), &opt, &r), KW_OK);
     ck_assert_ptr_nonnull(strstr(r.c_text, ".chunked = 1}"));
+    kw_result_free(&r);
+    /* variant B's chunk of input channels (bcc): 8 for the 4x4 images of resnet_tiny (one
+     * group of tiles, 32 input channels), all 32 for the 72 tiles of a 3x3 conv at 24x21 */
+    ck_assert_int_eq(kw_compile_file(model_file("nets/resnet_tiny_op13"), &opt, &r), KW_OK);
+    ck_assert_ptr_nonnull(strstr(r.c_text, ".Cg = 32, .Og = 32, .H = 4, .W = 4"));
+    ck_assert_ptr_null(strstr(r.c_text, ".bcc = 32}"));
+    ck_assert_ptr_nonnull(strstr(r.c_text, ".rb = 64, .ystore = 0, .bcc = 8}"));
+    kw_result_free(&r);
+    ck_assert_int_eq(kw_compile_file(model_file("ops/conv_2d_3x3_128ch_whole_chunk"), &opt, &r), KW_OK);
+    ck_assert_ptr_nonnull(call_line(r.c_text, "static const KwConvFP kw_p0_0 =", line, sizeof line));
+    ck_assert_msg(strstr(line, ".rb = 64, .ystore = 0, .bcc = 32}"), "%s", line);
     kw_result_free(&r);
 }
 END_TEST
