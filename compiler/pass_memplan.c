@@ -9,11 +9,13 @@
  *               entry function copies it at the end);
  *   the rest    one workspace: each root is live from its producer to its last reader, and
  *               each node's scratch for the duration of the node. Elementwise ops run in place
- *               when their input dies at them. Offsets by best fit, in producer order.
+ *               when their input dies at them, and so do convs over a residual that dies at
+ *               them on the vector kernels (unless that makes the plan larger). Offsets by
+ *               best fit, in producer order.
  *
  * Lower bound (g->ws_bound). For the node order kwcc runs, the workspace can be no smaller
  * than, at some node i, the sum of the exact byte sizes of the workspace tensors live at i:
- * every root (views share their input's bytes, an in-place elementwise output its input's)
+ * every root (views share their input's bytes, an in-place output its input's)
  * that is neither a constant nor a caller's input or output buffer, produced at or before i
  * and read at or after i. That is: i's inputs (read while i writes its outputs), i's outputs,
  * and everything produced earlier and still needed later. Node scratch counts zero (a
@@ -68,6 +70,27 @@ static int may_run_in_place(const KwGraph *g, const KwNode *n, int k)
         return 0;
     const KwValue *x = &g->v[n->in[k]], *y = &g->v[n->out[0]];
     return x->dt == y->dt && kw_shape_eq(&x->shape, &y->shape);
+}
+
+/* A conv whose epilogue adds a residual may write its output over that residual when only
+ * the vector kernels run it: each of their epilogues reads an element of the residual just
+ * before it writes the same element of y, and nothing else reads the residual (a KW conv's
+ * attention reads x alone). The portable kw_conv sums into y first. Not over its own data input, which every tile reads. Returns
+ * the residual, or -1. */
+static int residual_in_place(const KwGraph *g, const KwNode *n)
+{
+    int res = n->epi.res;
+    if (res < 0 || n->n_calls == 0 || (n->op != KW_OP_Conv && n->op != KW_OP_KwConv))
+        return -1;
+    for (int c = 0; c < n->n_calls; c++) {
+        KwKernel k = n->calls[c].k;
+        if (k != KW_K_CONV_SIMD && k != KW_K_KWCONV_SIMD && k != KW_K_ATTENTION)
+            return -1;
+    }
+    if (root_of(g, res) == root_of(g, n->in[0]))
+        return -1;
+    const KwValue *x = &g->v[res], *y = &g->v[n->out[0]];
+    return x->dt == y->dt && kw_shape_eq(&x->shape, &y->shape) ? res : -1;
 }
 
 /* A workspace request: `size` bytes live from node `def` to node `last` (inclusive). */
@@ -192,8 +215,9 @@ static int any_vector_call(const KwGraph *g)
 }
 
 /* One plan of the whole graph as lowered now. live (nn entries, may be NULL) gets, per node,
- * the planned bytes of the tensors live at it (scratch not included). */
-static int plan_once(KwGraph *g, int64_t *live)
+ * the planned bytes of the tensors live at it (scratch not included). conv_res: convs may
+ * write over their residual; *n_res (may be NULL) gets how many do. */
+static int plan_pass(KwGraph *g, int64_t *live, int conv_res, int *n_res)
 {
     int nv = g->nv, nn = g->nn;
     for (int i = 0; i < nv; i++) {
@@ -245,7 +269,8 @@ static int plan_once(KwGraph *g, int64_t *live)
             if (last[i] > last[r])
                 last[r] = last[i];
         }
-    /* 4. in-place elementwise ops */
+    /* 4. in-place elementwise ops, and convs over their residual */
+    int convs_in_place = 0;
     for (int i = 0; i < nn; i++) {
         KwNode *n = &g->n[i];
         if (n->dead || n->n_calls == 0 || is_view(g, n))
@@ -254,9 +279,12 @@ static int plan_once(KwGraph *g, int64_t *live)
         if (g->v[y].st == KW_ST_OUTPUT)
             continue;
         for (int k = 0; k < n->n_in && k < 2; k++) {
-            if (n->in[k] < 0 || !may_run_in_place(g, n, k))
+            int src = k == 0 && conv_res ? residual_in_place(g, n) : -1;
+            if (src < 0 && (n->in[k] < 0 || !may_run_in_place(g, n, k)))
                 continue;
-            int r = root_of(g, n->in[k]);
+            if (src < 0)
+                src = n->in[k];
+            int r = root_of(g, src);
             const KwValue *rv = &g->v[r];
             if (rv->data || rv->input_index >= 0 || rv->st == KW_ST_OUTPUT || last[r] != i)
                 continue;
@@ -264,6 +292,7 @@ static int plan_once(KwGraph *g, int64_t *live)
                 continue;
             g->v[y].alias = r;
             last[r] = last[y] > last[r] ? last[y] : last[r];
+            convs_in_place += src == n->epi.res;
             break;
         }
     }
@@ -364,7 +393,25 @@ static int plan_once(KwGraph *g, int64_t *live)
         if (!g->n[i].dead && e + g->n[i].scratch_bytes > g->ws_floor)
             g->ws_floor = e + g->n[i].scratch_bytes;
     }
+    if (n_res)
+        *n_res = convs_in_place;
     return 0;
+}
+
+/* The plan with convs written over their residuals (less traffic: the epilogue's loads bring
+ * in the lines its stores write; ResNet-18 KW1x 3% faster), unless best-fit placement then
+ * comes out larger than without (it can: the residual lives on as the output). */
+static int plan_once(KwGraph *g, int64_t *live)
+{
+    int n_res;
+    KW_TRY(plan_pass(g, live, 1, &n_res));
+    if (n_res == 0)
+        return 0;
+    int64_t with = g->ws_bytes;
+    KW_TRY(plan_pass(g, live, 0, NULL));
+    if (g->ws_bytes < with)
+        return 0;
+    return plan_pass(g, live, 1, NULL);
 }
 
 /* Relowers node i with scratch cap `cap` (0: none) if that changes it; 1 if it did. */

@@ -546,6 +546,53 @@ START_TEST(plan_kw_blocked)
 }
 END_TEST
 
+/* Convs with a residual write their output over it where the vector kernels run them (each
+ * epilogue reads a residual element just before writing that element of y) and the residual
+ * dies at the conv; never on the portable path, whose kw_conv sums into y first. The KW
+ * fixture's convs and the net's (ResNet blocks, lifted KW layers and plain convs). */
+static int convs_over_residual(const KwGraph *g, int *with_res)
+{
+    int n_in_place = 0;
+    *with_res = 0;
+    for (int i = 0; i < g->nn; i++) {
+        const KwNode *n = &g->n[i];
+        if (n->dead || n->epi.res < 0)
+            continue;
+        ++*with_res;
+        int r = n->epi.res, y = n->out[0];
+        while (g->v[r].alias >= 0)
+            r = g->v[r].alias;
+        while (g->v[y].alias >= 0)
+            y = g->v[y].alias;
+        n_in_place += r == y;
+    }
+    return n_in_place;
+}
+
+START_TEST(plan_conv_over_residual)
+{
+    static const char *const models[] = {"kw/resnet_basic/model.onnx", "nets/resnet_tiny_op13/model.onnx"};
+    for (size_t m = 0; m < 2; m++)
+        for (int t = 0; t < 2; t++) {
+            const char *path = fixture_path(models[m]);
+            size_t len;
+            unsigned char *buf = read_all(path, &len);
+            ck_assert_msg(buf != NULL, "cannot read %s", path);
+            Compiled *c = compiled_new(0);
+            c->opt.target = t ? KW_TARGET_AVX512 : KW_TARGET_GENERIC;
+            ck_assert_int_eq(compile_model(c, buf, len, path, -1, 0), KW_OK);
+            int with_res, in_place = convs_over_residual(c->g, &with_res);
+            ck_assert_msg(with_res >= 2, "%s: %d convs with a residual", models[m], with_res);
+            ck_assert_msg(t ? in_place == with_res : in_place == 0, "%s, %s: %d of %d convs over their residual",
+                          models[m], t ? "avx512" : "generic", in_place, with_res);
+            const char *bad = plan_violation(c->g, models[m]);
+            ck_assert_msg(bad == NULL, "%s", bad);
+            compiled_free(c);
+            free(buf);
+        }
+}
+END_TEST
+
 /* ================================================================ edge-case graphs */
 
 /* Small models no fixture has, built in memory: outputs that are inputs, constants, views of
@@ -1238,6 +1285,7 @@ static Suite *memplan_suite(void)
     tcase_add_loop_test(tc, plan_fixture, 0, n_cases);
     tcase_add_loop_test(tc, plan_kw_blocked, 0, 2 * (int)(sizeof blocked_models / sizeof blocked_models[0]));
     tcase_add_test(tc, plan_checker_catches_corruption);
+    tcase_add_test(tc, plan_conv_over_residual);
     tcase_add_loop_test(tc, plan_edge_graph, 0, (int)(sizeof edges / sizeof edges[0]));
     suite_add_tcase(s, tc);
     tc = tcase_create("oom");
