@@ -316,12 +316,14 @@ KW_RT_LOCAL inline void kw__dw_store(const KwConvFP *p, const kw_vf *acc, int ep
  * of one channel, the output vector at column ow (cnt valid lanes), read from the channel xc
  * itself for stride S = 1 or 2 (S, KH, KW and mx constants at each call site), through
  * masked loads that leave out the padding lanes and the rows outside the image (cm:
- * kw__col_masks). Depthwise conv (mx = 0, weights wc): the lanes left out read 0, with
+ * kw__col_masks; inside, a constant at each call site: every row the KW_DW_U output rows read
+ * is in the image, so the column masks go to the loads as they are, without a per-row select
+ * on every load). Depthwise conv (mx = 0, weights wc): the lanes left out read 0, with
  * stride 2 the even lanes of a kernel column's two vectors are taken before its FMA, then the
  * epilogue; the same sums in the same order as through phase planes. Max pooling (mx = 1):
  * they read -FLT_MAX, the two vectors are maxed raw and their even lanes taken once at the
  * end (max is exact in any order). Rows past nr are computed and dropped. */
-KW_RT_LOCAL inline void kw__rows_x(const KwConvFP *p, int mx, int S, int KH, int KW, const float *xc,
+KW_RT_LOCAL inline void kw__rows_x(const KwConvFP *p, int mx, int S, int KH, int KW, int inside, const float *xc,
                                    const kw_mask *cm, const float *wc, int oh0, int nr, int ow, int cnt, kw_vf s,
                                    kw_vf b, const float *rc, float *yc)
 {
@@ -335,7 +337,7 @@ KW_RT_LOCAL inline void kw__rows_x(const KwConvFP *p, int mx, int S, int KH, int
         int ok[KW_DW_U];
         for (u = 0; u < KW_DW_U; u++) { /* rows outside the image: no lanes, a row inside */
             int iy = (oh0 + u) * S + kh * p->dh - p->pad_t;
-            ok[u] = iy >= 0 && iy < p->H;
+            ok[u] = inside || (iy >= 0 && iy < p->H);
             xr[u] = xc + (long)(ok[u] ? iy : 0) * p->W + (long)ow * S - p->pad_l;
         }
         for (k = 0; k < KW; k++) {
@@ -371,17 +373,23 @@ KW_RT_LOCAL inline void kw__channel_x(const KwConvFP *p, int mx, const float *xc
     int S = p->sh, oh, ow;
     for (oh = 0; oh < p->OH; oh += KW_DW_U) {
         int nr = p->OH - oh < KW_DW_U ? p->OH - oh : KW_DW_U;
+        /* every input row of the KW_DW_U rows (computed even past nr) inside the image */
+        int in = oh * S - p->pad_t >= 0 && (oh + KW_DW_U - 1) * S + (p->kh - 1) * p->dh - p->pad_t < p->H;
         for (ow = 0; ow < p->OW; ow += KW_VL) {
             int cnt = p->OW - ow < KW_VL ? p->OW - ow : KW_VL;
             kw__col_masks(p, S, ow, cnt, cm);
-            if (p->kh == 3 && p->kw == 3 && S == 1)
-                kw__rows_x(p, mx, 1, 3, 3, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
+            if (p->kh == 3 && p->kw == 3 && S == 1 && in)
+                kw__rows_x(p, mx, 1, 3, 3, 1, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
+            else if (p->kh == 3 && p->kw == 3 && S == 1)
+                kw__rows_x(p, mx, 1, 3, 3, 0, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
+            else if (p->kh == 3 && p->kw == 3 && in)
+                kw__rows_x(p, mx, 2, 3, 3, 1, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
             else if (p->kh == 3 && p->kw == 3)
-                kw__rows_x(p, mx, 2, 3, 3, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
+                kw__rows_x(p, mx, 2, 3, 3, 0, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
             else if (S == 1)
-                kw__rows_x(p, mx, 1, p->kh, p->kw, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
+                kw__rows_x(p, mx, 1, p->kh, p->kw, 0, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
             else
-                kw__rows_x(p, mx, 2, p->kh, p->kw, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
+                kw__rows_x(p, mx, 2, p->kh, p->kw, 0, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
         }
     }
 }

@@ -372,6 +372,9 @@ def gen_conv():
         ("conv_depthwise_s2_wide_batch2", (2, 5, 37, 41), (5, 1, 3, 3), dict(group=5, strides=[2, 2], pads=[1, 1, 1, 1]), True, 13),
         ("conv_depthwise_s2_k5_asym", (1, 4, 20, 35), (4, 1, 5, 5), dict(group=4, strides=[2, 2], pads=[2, 0, 1, 3]), True, 13),
         ("conv_depthwise_5x5_dil2_wide", (1, 3, 23, 38), (3, 1, 5, 5), dict(group=3, dilations=[2, 2], pads=[4, 3, 2, 5]), False, 13),
+        # 3x3 stride 1 over tall rows: groups of output rows whose input rows are all inside
+        # the image take the x86 path without a per-row mask select
+        ("conv_depthwise_3x3_tall_wide", (1, 3, 19, 37), (3, 1, 3, 3), dict(group=3, pads=[1, 1, 1, 1]), True, 13),
         ("conv_2d_batch2", (2, 3, 6, 6), (4, 3, 3, 3), dict(pads=[1, 1, 1, 1]), True, 13),
         # two 64-channel blocks over 72 tiles of 7 pixels: on AVX-512 variant B runs every tile
         # through all 32 input channels (KwConvFP.bcc = Cg) instead of chunks of 8
