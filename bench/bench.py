@@ -7,8 +7,10 @@ target), gcc -O3 builds it (-march=native for avx512; -mavx2 -mfma only for avx2
 code can sneak in); onnxruntime (PyPI, one intra-op thread, sequential, default graph
 optimisations) and PyTorch (one thread) run in this process on the same model. The engines take
 turns in ROUNDS bursts of runs (a slow spell of a shared host then hits all of them alike): the
-medians are over all runs of an engine (kwcc: the median of its bursts' --repeat medians). Every
-ratio compares numbers of this one run. GFLOP/s counts 2 x (conv/fc MACs + KernelWarehouse assembly MACs) from `kwcc inspect`;
+times are medians over all runs of an engine (kwcc: the median of its bursts' --repeat medians);
+each ratio is the median over the bursts of that burst's ratio (the engines' runs within one
+burst are adjacent in time, so a slow spell that covers one engine's burst moves one ratio of
+ROUNDS, not the median). Every ratio compares numbers of this one run. GFLOP/s counts 2 x (conv/fc MACs + KernelWarehouse assembly MACs) from `kwcc inspect`;
 the peak is bench/peak.c's, measured here. Outputs are checked against the reference (official
 fixtures) or against onnxruntime.
 """
@@ -192,21 +194,27 @@ def main():
         exes = {t: kwcc_build(a.kwcc, model, t, a.out, name) for t in kt}
         torch_run = torch_session(name, x) if big else None
         per = max(1, rep // ROUNDS)
-        o_ts, t_ts, k_ms = [], [], {t: [] for t in kt}
+        o_ts, t_ts, k_ms, o_b, t_b = [], [], {t: [] for t in kt}, [], []
         for _ in range(ROUNDS):
             o_ts += timed(ort_run, per)
+            o_b.append(statistics.median(o_ts[-per:]))
             for t in kt:
                 ms, y, _ = kwcc_run(exes[t], inp, per)
                 k_ms[t].append(ms)
                 row[t + "_err"] = float(np.abs(y - refy).max() / max(np.abs(refy).max(), 1e-30))
             if torch_run:
                 t_ts += timed(torch_run, per)
+                t_b.append(statistics.median(t_ts[-per:]))
         o_ms = statistics.median(o_ts)
         row["ort"] = o_ms
         for t in kt:
             row[t] = statistics.median(k_ms[t])
+            # paired: onnxruntime's burst against kwcc's burst right after it
+            row["r_ort_" + t] = statistics.median(o / k for o, k in zip(o_b, k_ms[t]))
         tt = statistics.median(t_ts) if t_ts else None
         row["torch"] = tt
+        if t_b and targets:
+            row["r_torch"] = statistics.median(tb / k for tb, k in zip(t_b, k_ms[targets[0]]))
         best = min(row[t] for t in targets) if targets else None
         row["gflops"] = flop / (best * 1e-3) / 1e9 if best else None
         row["peak"] = pk.get(targets[0]) if targets else None
@@ -253,9 +261,9 @@ def main():
         t0 = targets[0] if targets else None
         cells = ["%s" % r["model"], "%.2f" % r["gmac"]] + ["%.2f" % r[t] for t in targets]
         cells += ["%.2f" % r["ort"], "%.1f" % r["torch"] if r["torch"] else "-"]
-        cells += ["%.2fx" % (r["ort"] / r[t0]) if t0 else "-"]
-        cells += ["%.2fx" % (r["ort"] / r[t]) for t in targets[1:]]
-        cells += ["%.2fx" % (r["torch"] / r[t0]) if r["torch"] and t0 else "-"]
+        cells += ["%.2fx" % r["r_ort_" + t0] if t0 else "-"]
+        cells += ["%.2fx" % r["r_ort_" + t] for t in targets[1:]]
+        cells += ["%.2fx" % r["r_torch"] if r.get("r_torch") else "-"]
         cells += ["%.0f" % r["gflops"] if r["gflops"] else "-", "%.0f%%" % (100 * r["gflops"] / r["peak"]) if r["gflops"] else "-"]
         lines.append("| " + " | ".join(cells) + " |")
     table = "\n".join(lines)
