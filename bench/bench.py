@@ -222,6 +222,9 @@ def main():
         print("%-30s kwcc %s | ort %.2f ms%s" % (name, ", ".join("%s %.2f ms (rel err %.1e)" % (t, row[t], row[t + "_err"])
                                                                     for t in targets + ([] if big else ["generic"])),
                                                o_ms, (" | torch %.2f ms" % tt) if tt else ""))
+        if targets:
+            print("%-30s bursts: kwcc %s ms | ort %s ms" % ("", " ".join("%.2f" % v for v in k_ms[targets[0]]),
+                                                           " ".join("%.2f" % v for v in o_b)))
         sys.stdout.flush()
         if name.startswith("resnet18_kw1x_224") and targets:
             # the per-node profile in ROUNDS bursts, each right after a fresh peak measurement:

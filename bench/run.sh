@@ -24,4 +24,9 @@ if [ ! -x "$out/venv/bin/python" ]; then
 fi
 "$out/venv/bin/python" -c "import onnxruntime" 2>/dev/null || "$out/venv/bin/pip" install -q onnxruntime
 "$out/venv/bin/python" -c "import torch" 2>/dev/null && "$out/venv/bin/python" "$root/tools/gen_bench_models.py" "$out/models"
+# one thread everywhere from the start: PyTorch's torch.set_num_threads(1) comes after it has
+# built the models, by when OpenMP has started a worker per CPU; left over, those slowed the
+# bursts that follow them (kwcc MobileNetV2-100 bursts at 5.5-6.1 ms, and 7.6-8.8 ms in about
+# one of three without this)
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 exec "$out/venv/bin/python" "$here/bench.py" --kwcc "$root/build-rel/kwcc" --out "$out" "$@"
