@@ -75,8 +75,8 @@ static int may_run_in_place(const KwGraph *g, const KwNode *n, int k)
 /* A conv whose epilogue adds a residual may write its output over that residual when only
  * the vector kernels run it: each of their epilogues reads an element of the residual just
  * before it writes the same element of y, and nothing else reads the residual (a KW conv's
- * attention reads x alone). The portable kw_conv sums into y first. Not over its own data input, which every tile reads. Returns
- * the residual, or -1. */
+ * attention reads x alone). The portable kw_conv sums into y first. Never over the conv's
+ * own data input, which every tile reads. Returns the residual, or -1. */
 static int residual_in_place(const KwGraph *g, const KwNode *n)
 {
     int res = n->epi.res;

@@ -727,9 +727,8 @@ KW_RT_LOCAL void kw__b_epi(const KwConvFP *p, const float *pt, int np, int o0, c
  * (or memory) once per group instead of once per tile. kwcc picks the chunk: all Cg
  * channels (no sums parked) where the block's weights stay in L2 and enough tiles share
  * them, else KW_B_CHUNK_BYTES of weights. The sums are the same, in the same order, either
- * way. The last tile of a row computes
- * (and drops) up to P - 1 pixels past its end: planes and workspace buffers have that much
- * slack. */
+ * way. The last tile of a row computes (and drops) up to P - 1 pixels past its end: planes
+ * and workspace buffers have that much slack. */
 KW_RT_LOCAL void kw__conv_rows_b(const KwConvFP *p, const float *w, const float *planes, const long *shift,
                                  int o0, const float *scale, const float *bias, const float *res, float *y,
                                  int oh0, int oh1, const char *pf, long pf_lines, int stream)
