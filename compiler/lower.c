@@ -274,6 +274,13 @@ static int simd_b_pixels(KwTargetKind t, int OW)
     return OW <= 2 && P > 2 ? 2 : OW <= 4 && P > 4 ? 4 : P;
 }
 
+/* Variant B's pixel tiles over the whole image (kw__conv_rows_b, kw__kwconv_block_b_chunked). */
+static int64_t simd_b_tiles(KwTargetKind t, const KwConvFP *p)
+{
+    int P = simd_b_pixels(t, p->OW);
+    return (int64_t)p->OH * ((p->OW + P - 1) / P);
+}
+
 /* Floats per vector on the x86 targets (KW_VL), 0 elsewhere (no masked loads and stores). */
 static int simd_x86_vl(KwTargetKind t) { return t == KW_TARGET_AVX512 ? 16 : t == KW_TARGET_AVX2 ? 8 : 0; }
 
@@ -332,9 +339,9 @@ static int warehouse_layout(KwGraph *g, const KwKwInfo *k, int kind)
  * KW_B_CHUNK_BYTES that stay in L1. */
 static int simd_b_chunk(KwTargetKind t, const KwConvFP *p)
 {
-    int64_t per_c = (int64_t)p->taps * simd_rb(t) * 4, P = simd_b_pixels(t, p->OW);
-    int64_t tiles = (int64_t)p->OH * ((p->OW + P - 1) / P), cc = KW_B_CHUNK_BYTES / per_c;
-    if (simd_x86_vl(t) && cc * p->taps < 128 && p->Cg * per_c <= KW_B_L2_BYTES / 4 && tiles >= 4 * KW_B_GROUP)
+    int64_t per_c = (int64_t)p->taps * simd_rb(t) * 4, cc = KW_B_CHUNK_BYTES / per_c;
+    if (simd_x86_vl(t) && cc * p->taps < 128 && p->Cg * per_c <= KW_B_L2_BYTES / 4 &&
+        simd_b_tiles(t, p) >= 4 * KW_B_GROUP)
         return p->Cg;
     return (int)(cc < 1 ? 1 : cc > p->Cg ? p->Cg : cc);
 }
@@ -561,15 +568,14 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
             (n->scratch_cap <= 0 || base + k->Go * blk * 4 <= n->scratch_cap))
             kp->grp = k->Go;
         /* variant B with all pixel tiles in one group: the kernel is assembled a chunk at a
-         * time (kw__kwconv_block_b_chunked), the scratch holds that chunk instead of two blocks */
-        int64_t chunk = 0;
-        if (fp.rb != 8 && kp->grp <= 1) {
-            int P = simd_b_pixels(g->lower_target, fp.OW);
-            kp->chunked = (int64_t)fp.OH * ((fp.OW + P - 1) / P) <= KW_B_GROUP;
-            int64_t bc = KW_B_CHUNK_BYTES / ((int64_t)fp.taps * fp.rb * 4) / k->Gi; /* streams per chunk */
-            bc = bc < 1 ? 1 : bc > k->ci ? k->ci : bc;
-            chunk = bc * k->Gi * fp.taps * fp.rb;
+         * time (kw__kwconv_block_b_chunked), bcc / Gi warehouse streams for each of the Gi cell
+         * columns (at least one), and the scratch holds that chunk instead of two blocks */
+        if (fp.rb != 8 && kp->grp <= 1 && simd_b_tiles(g->lower_target, &fp) <= KW_B_GROUP) {
+            int bc = fp.bcc / k->Gi; /* fp.bcc: KW_B_CHUNK_BYTES of channels, at most Cg */
+            kp->chunked = 1;
+            kp->conv.bcc = (bc < 1 ? 1 : bc) * k->Gi;
         }
+        int64_t chunk = (int64_t)kp->conv.bcc * fp.taps * fp.rb;
         n->scratch_bytes = base + (kp->grp > 1 ? kp->grp * blk : fp.rb == 8 ? blk : kp->chunked ? chunk : 2 * blk) * 4;
         arg_value(kc, n->in[0], 0);
         arg_scratch(kc, a_off);

@@ -59,6 +59,13 @@ static int is_view(const KwGraph *g, const KwNode *n)
     return n->op == KW_OP_Cast && n->n_calls == 0;
 }
 
+/* Whether value x can hold node n's output: same type and shape. */
+static int fits_output(const KwGraph *g, const KwNode *n, int x)
+{
+    const KwValue *a = &g->v[x], *y = &g->v[n->out[0]];
+    return a->dt == y->dt && kw_shape_eq(&a->shape, &y->shape);
+}
+
 /* Ops that may write their output over input `k`: elementwise, equal shapes. Binary ops
  * may reuse either input; the others only their data input. */
 static int may_run_in_place(const KwGraph *g, const KwNode *n, int k)
@@ -68,8 +75,7 @@ static int may_run_in_place(const KwGraph *g, const KwNode *n, int k)
                       n->op == KW_OP_BatchNormalization;
     if (!elementwise || (k != 0 && !(f & KW_OPF_BINARY)))
         return 0;
-    const KwValue *x = &g->v[n->in[k]], *y = &g->v[n->out[0]];
-    return x->dt == y->dt && kw_shape_eq(&x->shape, &y->shape);
+    return fits_output(g, n, n->in[k]);
 }
 
 /* A conv whose epilogue adds a residual may write its output over that residual when only
@@ -87,10 +93,7 @@ static int residual_in_place(const KwGraph *g, const KwNode *n)
         if (k != KW_K_CONV_SIMD && k != KW_K_KWCONV_SIMD && k != KW_K_ATTENTION)
             return -1;
     }
-    if (root_of(g, res) == root_of(g, n->in[0]))
-        return -1;
-    const KwValue *x = &g->v[res], *y = &g->v[n->out[0]];
-    return x->dt == y->dt && kw_shape_eq(&x->shape, &y->shape) ? res : -1;
+    return root_of(g, res) != root_of(g, n->in[0]) && fits_output(g, n, res) ? res : -1;
 }
 
 /* A workspace request: `size` bytes live from node `def` to node `last` (inclusive). */
@@ -278,13 +281,16 @@ static int plan_pass(KwGraph *g, int64_t *live, int conv_res, int *n_res)
         int y = n->out[0];
         if (g->v[y].st == KW_ST_OUTPUT)
             continue;
-        for (int k = 0; k < n->n_in && k < 2; k++) {
-            int src = k == 0 && conv_res ? residual_in_place(g, n) : -1;
-            if (src < 0 && (n->in[k] < 0 || !may_run_in_place(g, n, k)))
-                continue;
-            if (src < 0)
-                src = n->in[k];
-            int r = root_of(g, src);
+        /* the inputs the output may take the place of: a conv's residual, or an elementwise
+         * op's data input (either input of a binary op) */
+        int cand[2], nc = 0, res = conv_res ? residual_in_place(g, n) : -1;
+        if (res >= 0)
+            cand[nc++] = res;
+        for (int k = 0; res < 0 && k < n->n_in && k < 2; k++)
+            if (n->in[k] >= 0 && may_run_in_place(g, n, k))
+                cand[nc++] = n->in[k];
+        for (int c = 0; c < nc; c++) {
+            int r = root_of(g, cand[c]);
             const KwValue *rv = &g->v[r];
             if (rv->data || rv->input_index >= 0 || rv->st == KW_ST_OUTPUT || last[r] != i)
                 continue;
@@ -292,7 +298,7 @@ static int plan_pass(KwGraph *g, int64_t *live, int conv_res, int *n_res)
                 continue;
             g->v[y].alias = r;
             last[r] = last[y] > last[r] ? last[y] : last[r];
-            convs_in_place += src == n->epi.res;
+            convs_in_place += res >= 0;
             break;
         }
     }

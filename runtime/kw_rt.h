@@ -224,7 +224,8 @@ typedef struct KwConvFP {
                         * Y' buffer (kwcc sets it without padding columns, Wq == OW, and on x86
                         * when rows are at least a vector wide: stores masked at row ends) */
     int bcc;           /* variant B: input channels per chunk of weights that a group of tiles
-                        * shares (kw__conv_rows_b); Cg: every tile runs through all of them */
+                        * shares (kw__conv_rows_b); Cg: every tile runs through all of them.
+                        * KW chunked path: bcc / Gi warehouse streams for each cell column */
 } KwConvFP;
 
 /* A KernelWarehouse conv on the vector path: conv geometry plus the cell geometry;

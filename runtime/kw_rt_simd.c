@@ -370,7 +370,7 @@ KW_RT_LOCAL inline void kw__channel_x(const KwConvFP *p, int mx, const float *xc
                                       const float *rc, float *yc)
 {
     kw_mask cm[64];
-    int S = p->sh, oh, ow;
+    int S = p->sh, k3 = p->kh == 3 && p->kw == 3, oh, ow;
     for (oh = 0; oh < p->OH; oh += KW_DW_U) {
         int nr = p->OH - oh < KW_DW_U ? p->OH - oh : KW_DW_U;
         /* every input row of the KW_DW_U rows (computed even past nr) inside the image */
@@ -378,14 +378,12 @@ KW_RT_LOCAL inline void kw__channel_x(const KwConvFP *p, int mx, const float *xc
         for (ow = 0; ow < p->OW; ow += KW_VL) {
             int cnt = p->OW - ow < KW_VL ? p->OW - ow : KW_VL;
             kw__col_masks(p, S, ow, cnt, cm);
-            if (p->kh == 3 && p->kw == 3 && S == 1 && in)
-                kw__rows_x(p, mx, 1, 3, 3, 1, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
-            else if (p->kh == 3 && p->kw == 3 && S == 1)
-                kw__rows_x(p, mx, 1, 3, 3, 0, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
-            else if (p->kh == 3 && p->kw == 3 && in)
-                kw__rows_x(p, mx, 2, 3, 3, 1, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
-            else if (p->kh == 3 && p->kw == 3)
-                kw__rows_x(p, mx, 2, 3, 3, 0, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
+            if (k3 && S == 1)
+                in ? kw__rows_x(p, mx, 1, 3, 3, 1, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc)
+                   : kw__rows_x(p, mx, 1, 3, 3, 0, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
+            else if (k3)
+                in ? kw__rows_x(p, mx, 2, 3, 3, 1, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc)
+                   : kw__rows_x(p, mx, 2, 3, 3, 0, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
             else if (S == 1)
                 kw__rows_x(p, mx, 1, p->kh, p->kw, 0, xc, cm, wc, oh, nr, ow, cnt, s, b, rc, yc);
             else
@@ -1075,7 +1073,7 @@ KW_RT_LOCAL void kw__kwconv_block_b_chunked(const KwKwConvP *k, const KwConvFP *
                                             const float *scale, const float *bias, const float *res, float *y)
 {
     int P = kw__b_pixels(p), ntw = (p->OW + P - 1) / P, gi, b0;
-    int bc = KW_B_CHUNK_BYTES / (p->taps * KW_B_RB * 4) / k->Gi; /* streams per chunk */
+    int bc = p->bcc / k->Gi; /* streams per chunk, for each cell column (kwcc) */
     int og = p->g * p->Og + o0, a_hi = (og % k->co) / KW_B_RB;
     long ntiles = (long)p->OH * ntw, ti, cs = (long)k->n * KW_B_RB, wgi;
     const char *pf = 0;
