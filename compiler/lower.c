@@ -569,14 +569,22 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
             kp->grp = k->Go;
         /* variant B with all pixel tiles in one group: the kernel is assembled a chunk at a
          * time (kw__kwconv_block_b_chunked), bcc / Gi warehouse streams for each of the Gi cell
-         * columns (at least one), and the scratch holds that chunk instead of two blocks */
-        if (fp.rb != 8 && kp->grp <= 1 && simd_b_tiles(g->lower_target, &fp) <= KW_B_GROUP) {
-            int bc = fp.bcc / k->Gi; /* fp.bcc: KW_B_CHUNK_BYTES of channels, at most Cg */
+         * columns (at least one), and the scratch holds that chunk instead of two blocks. The
+         * Go blocks that read one warehouse slice go together when all their tiles fit the
+         * group (grp = Go): the warehouse streams through once instead of Go times, each
+         * block's share of the chunk (KW_B_CHUNK_BYTES in all) 1/Go of it (ResNet-18 KW1x's
+         * layer4.0.conv1, Go = 2, 7x7: 12 MB instead of 25) */
+        int64_t tiles = simd_b_tiles(g->lower_target, &fp);
+        if (fp.rb != 8 && kp->grp <= 1 && tiles <= KW_B_GROUP) {
+            int ngo = k->G == 1 && k->Go > 1 && k->Go * tiles <= KW_B_GROUP ? k->Go : 1;
+            int bc = fp.bcc / (k->Gi * ngo); /* fp.bcc: KW_B_CHUNK_BYTES of channels, at most Cg */
             kp->chunked = 1;
+            kp->grp = ngo;
             kp->conv.bcc = (bc < 1 ? 1 : bc) * k->Gi;
         }
-        int64_t chunk = (int64_t)kp->conv.bcc * fp.taps * fp.rb;
-        n->scratch_bytes = base + (kp->grp > 1 ? kp->grp * blk : fp.rb == 8 ? blk : kp->chunked ? chunk : 2 * blk) * 4;
+        int64_t chunk = (int64_t)kp->grp * kp->conv.bcc * fp.taps * fp.rb;
+        n->scratch_bytes =
+            base + (kp->chunked ? chunk : kp->grp > 1 ? kp->grp * blk : fp.rb == 8 ? blk : 2 * blk) * 4;
         arg_value(kc, n->in[0], 0);
         arg_scratch(kc, a_off);
         arg_value(kc, warehouse_layout(g, k, fp.rb == 8 ? WH_SIMD : WH_SIMD_B), 0);

@@ -233,7 +233,8 @@ typedef struct KwConvFP {
 typedef struct KwKwConvP {
     KwConvFP conv;
     int n, m, S, co, ci, Go, Gi, whole;
-    int grp; /* variant A: blocks of the Go cell rows assembled together (1: one at a time) */
+    int grp; /* blocks of the Go cell rows assembled together (1: one at a time; chunked: their
+              * chunks from each warehouse stream, G == 1) */
     int chunked; /* variant B, all pixel tiles in one group: the kernel assembled a chunk of
                   * KW_B_CHUNK_BYTES at a time into L1 and consumed at once (kwcc decides) */
 } KwKwConvP;

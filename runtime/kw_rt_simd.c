@@ -982,12 +982,22 @@ KW_RT_LOCAL void kw__kw_assemble_blocks(const KwKwConvP *k, const float *A, cons
         }
 }
 
+/* A stream of cache lines prefetched a few at a time, spread over other work. */
+typedef struct KwPfStream {
+    const char *p; /* the next line */
+    long lines;    /* lines left */
+} KwPfStream;
+
 #define KW_ASMB_R 6 /* cell rows per variant-B assembly tile (6 x 4 accumulators) */
 
 /* Variant B assembly micro-tile: nr <= KW_ASMB_R rows (cells) sharing one warehouse stream
  * eb ([n][KW_B_RB]): dst_r[0..KW_B_RB) = sum_k ar_r[k] * eb[k][..]; pf: prefetch the stream ahead
- * (the first tile that reads it; measured: +20..40% from L3). */
-KW_RT_LOCAL void kw__asmb_tile(int nr, const float *const *ar, int n, const float *eb, float *const *dst, int pf)
+ * (the first tile that reads it; measured: +20..40% from L3); nx: another stream that the
+ * tile prefetches a line of per cell k while nx->lines last. nx is a constant at each call
+ * site (kw__asmb_tile without it, kw__asmb_tile_nx with it): with a run-time test in every
+ * tile, AVX2's chunked convs ran 7-10% slower (ResNet-18 KW1/4x at 64x64). */
+KW_RT_LOCAL inline void kw__asmb_tile_x(int nr, const float *const *ar, int n, const float *eb, float *const *dst,
+                                        int pf, KwPfStream *nx)
 {
     kw_vf acc[KW_ASMB_R][KW_B_NV];
     int r, v, kk;
@@ -999,6 +1009,11 @@ KW_RT_LOCAL void kw__asmb_tile(int nr, const float *const *ar, int n, const floa
         if (pf)
             for (v = 0; v < KW_B_RB / 16; v++)
                 __builtin_prefetch(eb + (long)kk * KW_B_RB + KW_PF_AHEAD + v * 16, 0, 3);
+        if (nx && nx->lines > 0) {
+            __builtin_prefetch(nx->p, 0, 2);
+            nx->p += 64;
+            nx->lines--;
+        }
         for (v = 0; v < KW_B_NV; v++)
             ev[v] = KW_VLOAD(eb + (long)kk * KW_B_RB + v * KW_VL);
         for (r = 0; r < KW_ASMB_R; r++)
@@ -1013,6 +1028,17 @@ KW_RT_LOCAL void kw__asmb_tile(int nr, const float *const *ar, int n, const floa
             KW_VSTORE(dst[r] + v * KW_VL, acc[r][v]);
 }
 
+KW_RT_LOCAL void kw__asmb_tile(int nr, const float *const *ar, int n, const float *eb, float *const *dst, int pf)
+{
+    kw__asmb_tile_x(nr, ar, n, eb, dst, pf, 0);
+}
+
+KW_RT_LOCAL void kw__asmb_tile_nx(int nr, const float *const *ar, int n, const float *eb, float *const *dst, int pf,
+                                  KwPfStream *nx)
+{
+    kw__asmb_tile_x(nr, ar, n, eb, dst, pf, nx);
+}
+
 /* Variant B assembly: blocks go0 .. go0+ngo-1 of KW_B_RB output channels that read warehouse
  * slice a_hi, channels [c0, c1) of each, block go packed [C/g][taps][KW_B_RB] at
  * wblk + (go - go0) * blk: W[c][t][r] = sum_k A[j][k] E[a_hi][kc][b][k][r], the warehouse laid
@@ -1020,9 +1046,11 @@ KW_RT_LOCAL void kw__asmb_tile(int nr, const float *const *ar, int n, const floa
  * channel b, the cell rows (go, gi, tap) that share its stream go through one tile together,
  * KW_ASMB_R at a time (the stream is read from memory once and from L1 after). With bw > 0,
  * [c0, c0 + bw) are streams instead, taken for every cell column gi: channel gi*ci + b goes
- * to channel slot gi*bw + b - c0 (kw__kwconv_block_b_chunked). */
+ * to channel slot gi*bw + b - c0 (kw__kwconv_block_b_chunked), which also passes the next
+ * chunk's stream in nx (kw__asmb_tile). */
 KW_RT_LOCAL void kw__kw_assemble_blocks_b(const KwKwConvP *k, const float *A, const float *E, int a_hi, int go0,
-                                          int ngo, float *wblk, long blk, int c0, int c1, int cb, int bw)
+                                          int ngo, float *wblk, long blk, int c0, int c1, int cb, int bw,
+                                          KwPfStream *nx)
 {
     int taps = k->conv.taps, ckn = k->whole ? taps : 1, per = k->whole ? 1 : taps, n = k->n;
     int rows = ngo * k->Gi * per, te, b, idx, nr;
@@ -1044,11 +1072,16 @@ KW_RT_LOCAL void kw__kw_assemble_blocks_b(const KwKwConvP *k, const float *A, co
                 ar[nr] = A + (long)(k->whole ? go * k->Gi + gi : (t * k->Go + go) * k->Gi + gi) * n;
                 dst[nr++] = wblk + (go - go0) * blk + ((long)(cc - cb) * taps + t) * KW_B_RB;
                 if (nr == KW_ASMB_R) {
-                    kw__asmb_tile(nr, ar, n, eb, dst, first);
+                    if (nx)
+                        kw__asmb_tile_nx(nr, ar, n, eb, dst, first, nx);
+                    else
+                        kw__asmb_tile(nr, ar, n, eb, dst, first);
                     nr = first = 0;
                 }
             }
-            if (nr)
+            if (nr && nx)
+                kw__asmb_tile_nx(nr, ar, n, eb, dst, first, nx);
+            else if (nr)
                 kw__asmb_tile(nr, ar, n, eb, dst, first);
         }
 }
@@ -1057,54 +1090,69 @@ KW_RT_LOCAL void kw__kw_assemble_blocks_b(const KwKwConvP *k, const float *A, co
 KW_RT_LOCAL void kw__kw_assemble_block_b(const KwKwConvP *k, const float *A, const float *E, int o0, float *wblk,
                                          int c0, int c1)
 {
-    kw__kw_assemble_blocks_b(k, A, E, (o0 % k->co) / KW_B_RB, o0 / k->co, 1, wblk, 0, c0, c1, 0, 0);
+    kw__kw_assemble_blocks_b(k, A, E, (o0 % k->co) / KW_B_RB, o0 / k->co, 1, wblk, 0, c0, c1, 0, 0, 0);
 }
 
 /* Variant B with the assembly inside the conv's chunk loop, for images whose tiles all fit one
  * group (layer4 of ResNet-18 KW1x: 512 x 9 x 64 floats, 7 x 7 pixels; the late layers of any
- * KW model at 64x64): each chunk of warehouse streams of block o0 (output channels o0.. of
- * group p->g), for every cell column gi (input channels gi*ci + b), is assembled into wc (a
- * chunk, in L1) and at once consumed by every tile, so the warehouse streams through once and
- * the block never exists whole, and the chunk's FMAs overlap the stream of the next. With one
+ * KW model at 64x64): each chunk of warehouse streams of slice a_hi, for every cell column gi
+ * (input channels gi*ci + b), is assembled into wc (a chunk, in L1) and at once consumed by
+ * every tile, so the warehouse streams through once and the block never exists whole, and the
+ * chunk's FMAs overlap the stream of the next. The ngo blocks that read slice a_hi (output
+ * channels go*co + a_hi*KW_B_RB of group 0, go < ngo; kwcc asks for all Go of them when their
+ * tiles fit the group: a stride-2 layer4.0.conv1 of Go = 2 then reads its warehouse once
+ * instead of twice) are assembled from each stream together, chunk after chunk. With one
  * cell column (Gi = 1) the sums are the same, in the same order, as assembling the whole
  * block first; with more, the input channels are summed chunk by chunk. */
 KW_RT_LOCAL void kw__kwconv_block_b_chunked(const KwKwConvP *k, const KwConvFP *p, const float *A, const float *E,
-                                            int o0, float *wc, const float *planes, const long *shift,
-                                            const float *scale, const float *bias, const float *res, float *y)
+                                            int a_hi, int go0, int ngo, float *wc, const float *planes,
+                                            const long *shift, const float *scale, const float *bias,
+                                            const float *res, float *y)
 {
-    int P = kw__b_pixels(p), ntw = (p->OW + P - 1) / P, gi, b0;
+    int P = kw__b_pixels(p), ntw = (p->OW + P - 1) / P, gi, go, b0;
     int bc = p->bcc / k->Gi; /* streams per chunk, for each cell column (kwcc) */
-    int og = p->g * p->Og + o0, a_hi = (og % k->co) / KW_B_RB;
     long ntiles = (long)p->OH * ntw, ti, cs = (long)k->n * KW_B_RB, wgi;
-    const char *pf = 0;
-    float part[KW_B_GROUP * KW_B_P * KW_B_RB];
+    KwPfStream nx = {0, 0};
+    float part[KW_B_GROUP * KW_B_P * KW_B_RB]; /* ngo * ntiles <= KW_B_GROUP tiles (kwcc) */
     if (bc < 1)
         bc = 1;
     for (b0 = 0; b0 < k->ci; b0 += bc) {
         int b1 = b0 + bc < k->ci ? b0 + bc : k->ci, b2 = b1 + bc < k->ci ? b1 + bc : k->ci;
-        long lines = 0, per_c = 0;
+        long per_c, steps = ngo * ntiles * k->Gi * (b1 - b0);
         wgi = (long)(b1 - b0) * p->taps * KW_B_RB; /* one cell column's weights in wc */
-        kw__kw_assemble_blocks_b(k, A, E, a_hi, og / k->co, 1, wc, 0, b0, b1, 0, b1 - b0);
-        /* the next chunk's warehouse streams, fetched during these tiles when they are at least
-         * as much work as the assembly (pixels >= cells n); otherwise a burst of prefetches
-         * in a short conv only stalls, and the assembly's own prefetch runs ahead in the
-         * streams instead (ResNet-18 KW1/4x at 64x64: 4.5% of the model) */
+        /* the next chunk's warehouse streams, fetched during this chunk's tiles (per_c lines
+         * per channel), when the tiles are at least as much work as the assembly (pixels >=
+         * cells n); otherwise a burst of prefetches in a short conv only stalls, and the
+         * assembly's own prefetch runs ahead in the streams instead (ResNet-18 KW1/4x at
+         * 64x64: 4.5% of the model). When that would take the tiles more than a line per tap (AVX-512's 7 x 7
+         * tiles of 64 channels: ResNet-18 KW1x's layer4 3x3 convs, 864 lines in 504 taps, of
+         * 14 cycles each), the assembly before them takes a line per cell first, so that the
+         * memory does not idle through it: those convs 7-10% faster (with at most a line per
+         * tap in the tiles and the rest in the assembly, 5% slower than this; with all lines
+         * in the assembly, 15% slower; with any in AVX2's, whose 14 tiles of 6 pixels need
+         * 0.2 lines per tap, 3-7% slower) */
+        nx.lines = 0;
         if (!k->whole && b2 > b1 && ntiles * P >= k->n) {
-            pf = (const char *)(E + (long)a_hi * k->ci * cs + (long)b1 * cs);
-            lines = (long)(b2 - b1) * cs * 4 / 64;
-            per_c = (lines + ntiles * k->Gi * (b1 - b0) - 1) / (ntiles * k->Gi * (b1 - b0));
+            nx.p = (const char *)(E + (long)a_hi * k->ci * cs + (long)b1 * cs);
+            nx.lines = (long)(b2 - b1) * cs * 4 / 64;
         }
-        for (ti = 0; ti < ntiles; ti++) {
-            int oh = (int)(ti / ntw), ow0 = (int)(ti % ntw) * P;
-            int np = p->OW - ow0 < P ? p->OW - ow0 : P;
-            float *pt = part + ti * KW_B_P * KW_B_RB;
-            for (gi = 0; gi < k->Gi; gi++) {
-                int c0 = gi * k->ci + b0;
-                kw__b_tile_p(p, P, wc + gi * wgi, c0, planes, shift, oh, ow0, c0, c0 + b1 - b0, pt, &pf, &lines,
-                             per_c);
+        kw__kw_assemble_blocks_b(k, A, E, a_hi, go0, ngo, wc, k->Gi * wgi, b0, b1, 0, b1 - b0,
+                                 nx.lines > steps * p->taps ? &nx : 0);
+        per_c = (nx.lines + steps - 1) / steps;
+        for (go = 0; go < ngo; go++) {
+            int o0 = (go0 + go) * k->co + a_hi * KW_B_RB - p->g * p->Og; /* in the group */
+            for (ti = 0; ti < ntiles; ti++) {
+                int oh = (int)(ti / ntw), ow0 = (int)(ti % ntw) * P;
+                int np = p->OW - ow0 < P ? p->OW - ow0 : P;
+                float *pt = part + (go * ntiles + ti) * KW_B_P * KW_B_RB;
+                for (gi = 0; gi < k->Gi; gi++) {
+                    int c0 = gi * k->ci + b0;
+                    kw__b_tile_p(p, P, wc + (go * k->Gi + gi) * wgi, c0, planes, shift, oh, ow0, c0, c0 + b1 - b0,
+                                 pt, &nx.p, &nx.lines, per_c);
+                }
+                if (b1 == k->ci)
+                    kw__b_epi(p, pt, np, o0, scale, bias, res, y, (long)oh * p->OW + ow0);
             }
-            if (b1 == k->ci)
-                kw__b_epi(p, pt, np, o0, scale, bias, res, y, (long)oh * p->OW + ow0);
         }
     }
 }
@@ -1125,6 +1173,15 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
         const float *pl;
         p.g = g;
         pl = kw__planes(&p, x + (long)g * p.Cg * p.H * p.W, planes);
+        if (k->chunked) { /* block ob: slice a_hi = (o0 % co) / rb of cell row go = o0 / co */
+            int ngo = k->grp > 1 ? k->grp : 1; /* grp > 1: G == 1, the Go blocks of a slice together */
+            for (ob = 0; ob < nob / ngo; ob++) {
+                int og = g * p.Og + ob * p.rb;
+                kw__kwconv_block_b_chunked(k, &p, A, E, (og % k->co) / p.rb, og / k->co, ngo, wblk, pl, shift, scale,
+                                           bias, res, y);
+            }
+            continue;
+        }
         if (k->grp > 1) { /* G == 1: block ob = go * (co / rb) + a_hi */
             int nah = k->co / p.rb, ah, j;
             long blk = (long)p.taps * p.Cg * p.rb;
@@ -1132,7 +1189,7 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
                 if (p.rb == 8)
                     kw__kw_assemble_blocks(k, A, E, ah, 0, k->grp, wblk, blk);
                 else
-                    kw__kw_assemble_blocks_b(k, A, E, ah, 0, k->grp, wblk, blk, 0, p.Cg, 0, 0);
+                    kw__kw_assemble_blocks_b(k, A, E, ah, 0, k->grp, wblk, blk, 0, p.Cg, 0, 0, 0);
                 for (j = 0; j < k->grp; j++)
                     if (p.rb == 8)
                         kw__conv_block(&p, wblk + j * blk, pl, shift, out, (j * nah + ah) * 8, scale, bias, res, y);
@@ -1154,10 +1211,6 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
                 long blk = (long)p.taps * p.Cg * p.rb;
                 float *cur = wblk + (ob & 1) * blk, *nxt = wblk + ((ob + 1) & 1) * blk;
                 long cs = (long)k->n * KW_B_RB;
-                if (k->chunked) {
-                    kw__kwconv_block_b_chunked(k, &p, A, E, ob * p.rb, wblk, pl, shift, scale, bias, res, y);
-                    continue;
-                }
                 if (blk * 4 > KW_L2_BLOCK) { /* two blocks would not stay in L2: one at a time */
                     kw__kw_assemble_block_b(k, A, E, g * p.Og + ob * p.rb, wblk, 0, p.Cg);
                     kw__conv_block_b(&p, wblk, pl, shift, ob * p.rb, scale, bias, res, y);

@@ -728,7 +728,7 @@ START_TEST(api_vector_lowering_choices)
      * on 4x4 images takes the chunked path, whose scratch is one chunk; variant B's chunk of
      * input channels */
     static const KwTargetKind x86[] = {KW_TARGET_AVX512, KW_TARGET_AVX2};
-    char line[512];
+    char line[1024];
     for (size_t ti = 0; ti < 2; ti++) {
         KwOptions opt;
         kw_options_init(&opt);
@@ -753,6 +753,23 @@ START_TEST(api_vector_lowering_choices)
     opt.target = KW_TARGET_AVX512;
     ck_assert_int_eq(kw_compile_file(model_file("kw/wide_cells_4x4"), &opt, &r), KW_OK);
     ck_assert_ptr_nonnull(strstr(r.c_text, ".chunked = 1}"));
+    kw_result_free(&r);
+    /* both KW convs of chunked_go_4x4 (Go 2, 4 tiles each) take the chunked path with their
+     * two blocks together, each block's share of the chunk half of KW_B_CHUNK_BYTES: 4
+     * streams (Gi 1: bcc 4), 2 for each of Gi 2 (bcc 4); scratch one chunk of both blocks */
+    ck_assert_int_eq(kw_compile_file(model_file("kw/chunked_go_4x4"), &opt, &r), KW_OK);
+    {
+        const char *at = r.c_text;
+        int found = 0;
+        while ((at = strstr(at, "static const KwKwConvP kw_p")) != NULL) {
+            call_line(at, "static const KwKwConvP kw_p", line, sizeof line);
+            ck_assert_msg(strstr(line, ".bcc = 4}") && strstr(line, ".Go = 2") && strstr(line, ".grp = 2, .chunked = 1}"),
+                          "%s", line);
+            found++;
+            at++;
+        }
+        ck_assert_int_eq(found, 2);
+    }
     kw_result_free(&r);
     /* variant B's chunk of input channels (bcc): 8 for the 4x4 images of resnet_tiny (one
      * group of tiles, 32 input channels), all 32 for the 72 tiles of a 3x3 conv at 24x21 */

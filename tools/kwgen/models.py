@@ -509,3 +509,36 @@ class ChunkedNet(nn.Module):
 
 def chunked_net():
     return ChunkedNet()
+
+
+class ChunkedGoNet(nn.Module):
+    """KW 3x3 convs whose output channels span two cells (Go 2; the second also Gi 2) on 4x4 images:
+    the vector targets assemble the chunks of both blocks that read one warehouse slice together and
+    convolve with them at once (variant B, all tiles of both blocks in one group). The stem runs at
+    14x14 and a max pooling brings 7x7: the largest tensors are there, not at the KW convs, as in
+    a real network (the memory plan's test expects its smallest plan near its lower bound)."""
+
+    def __init__(self):
+        super().__init__()
+        self.warehouse_manager = WarehouseManager(reduction=0.0625, sharing_range=['layer'], cell_outplane_ratio=0.5)
+        wm = self.warehouse_manager
+        self.stem = nn.Conv2d(3, 64, 3, stride=2, padding=1, bias=False)
+        self.stem_bn = nn.BatchNorm2d(64)
+        self.pool = nn.MaxPool2d(2)
+        self.k1 = wm.reserve(64, 128, 3, stride=2, padding=1, bias=False, warehouse_name='stage0_layer0_conv')
+        self.bn1 = nn.BatchNorm2d(128)
+        self.k2 = wm.reserve(128, 128, 3, padding=1, bias=True, warehouse_name='stage0_layer1_conv')
+        self.relu = nn.ReLU(inplace=True)
+        self.fc = nn.Linear(128, 10)
+        wm.store()
+        wm.allocate(self)
+
+    def forward(self, x):
+        x = self.pool(self.relu(self.stem_bn(self.stem(x))))
+        y = self.relu(self.bn1(self.k1(x)))
+        y = self.relu(self.k2(y) + y)
+        return self.fc(y.mean([-2, -1]))
+
+
+def chunked_go_net():
+    return ChunkedGoNet()
