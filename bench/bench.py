@@ -174,6 +174,7 @@ def main():
     a = ap.parse_args()
     only = set(filter(None, a.models.split(",")))
     pk = peak(a.out)
+    pk_seen = [pk]  # every peak measurement of the run: the model table takes the best of them
     targets = host_targets()
     print("machine: %s, %d logical CPUs; one thread everywhere" % (cpu_name(), os.cpu_count()))
     print("FMA peak (bench/peak.c): " + ", ".join("%s %.0f GFLOP/s" % kv for kv in pk.items()))
@@ -217,7 +218,6 @@ def main():
             row["r_torch"] = statistics.median(tb / k for tb, k in zip(t_b, k_ms[targets[0]]))
         best = min(row[t] for t in targets) if targets else None
         row["gflops"] = flop / (best * 1e-3) / 1e9 if best else None
-        row["peak"] = pk.get(targets[0]) if targets else None
         rows.append(row)
         print("%-30s kwcc %s | ort %.2f ms%s" % (name, ", ".join("%s %.2f ms (rel err %.1e)" % (t, row[t], row[t + "_err"])
                                                                     for t in targets + ([] if big else ["generic"])),
@@ -234,7 +234,9 @@ def main():
             big_layers = [L for L in insp["layers"] if L["kind"] == "KW conv" and L["macs_conv"] >= 100e6]
             l_ms, l_g, l_pct = ({L["name"]: [] for L in big_layers} for _ in range(3))
             for _ in range(ROUNDS):
-                pk_now = peak(a.out, build=False)[targets[0]]
+                pk_all = peak(a.out, build=False)
+                pk_seen.append(pk_all)
+                pk_now = pk_all[targets[0]]
                 _, _, text = kwcc_run(pexe, inp, 3 if a.quick else 7, profile=True)
                 prof = {}
                 for line in text.splitlines():
@@ -253,6 +255,14 @@ def main():
                     layer_rows.append((L["name"], L["macs_conv"] / 1e6, L["macs_assembly"] / 1e6,
                                        statistics.median(l_ms[L["name"]]), statistics.median(l_g[L["name"]]),
                                        statistics.median(l_pct[L["name"]])))
+    # the peak of the model table: the best of every measurement in the run (a slow spell of the
+    # host over one measurement would otherwise put the models above 100%)
+    pk_seen.append(peak(a.out, build=False))
+    pk = {k: max(p.get(k, 0.0) for p in pk_seen) for k in pk}
+    print("FMA peak, best of the %d measurements of this run: %s" % (
+        len(pk_seen), ", ".join("%s %.0f GFLOP/s" % kv for kv in pk.items())))
+    for r in rows:
+        r["peak"] = pk.get(targets[0]) if targets else None
     # the table
     lines = []
     hdr = "| model | GMAC | " + " | ".join("kwcc %s ms" % t for t in targets) + \
