@@ -567,22 +567,26 @@ static int lower_kwconv(KwGraph *g, KwNode *n)
             k->Go * blk * 4 <= (fp.rb == 8 ? 256 : 512) * 1024 &&
             (n->scratch_cap <= 0 || base + k->Go * blk * 4 <= n->scratch_cap))
             kp->grp = k->Go;
-        /* variant B with all pixel tiles in one group: the kernel is assembled a chunk at a
-         * time (kw__kwconv_block_b_chunked), bcc / Gi warehouse streams for each of the Gi cell
-         * columns (at least one), and the scratch holds that chunk instead of two blocks. The
-         * Go blocks that read one warehouse slice go together when all their tiles fit the
-         * group (grp = Go): the warehouse streams through once instead of Go times, each
-         * block's share of the chunk (KW_B_CHUNK_BYTES in all) 1/Go of it (ResNet-18 KW1x's
-         * layer4.0.conv1, Go = 2, 7x7: 12 MB instead of 25) */
-        int64_t tiles = simd_b_tiles(g->lower_target, &fp);
-        if (fp.rb != 8 && kp->grp <= 1 && tiles <= KW_B_GROUP) {
-            int ngo = k->G == 1 && k->Go > 1 && k->Go * tiles <= KW_B_GROUP ? k->Go : 1;
+        /* variant B with at most KW_B_KWTILES pixel tiles: the kernel is assembled a chunk at
+         * a time (kw__kwconv_block_b_chunked), bcc / Gi warehouse streams for each of the Gi cell
+         * columns (at least one), and the scratch holds that chunk and the tiles' partial sums
+         * instead of two blocks (ResNet-18 KW1x's layer3 at 14x14, 28 tiles: 0.86-0.90x the time
+         * of the double-buffered blocks, which read the 590 KB blocks back from L2 for each
+         * group of 16 tiles and kept two of them there). The Go blocks that read one warehouse
+         * slice go together when all their tiles are still at most KW_B_KWTILES (grp = Go):
+         * the warehouse streams through once instead of Go times, each block's share of the
+         * chunk (KW_B_CHUNK_BYTES in all) 1/Go of it (ResNet-18 KW1x's layer4.0.conv1, Go = 2,
+         * 7x7: 12 MB instead of 25) */
+        int64_t tiles = simd_b_tiles(g->lower_target, &fp), part = 0;
+        if (fp.rb != 8 && kp->grp <= 1 && tiles <= KW_B_KWTILES) {
+            int ngo = k->G == 1 && k->Go > 1 && k->Go * tiles <= KW_B_KWTILES ? k->Go : 1;
             int bc = fp.bcc / (k->Gi * ngo); /* fp.bcc: KW_B_CHUNK_BYTES of channels, at most Cg */
             kp->chunked = 1;
             kp->grp = ngo;
             kp->conv.bcc = (bc < 1 ? 1 : bc) * k->Gi;
+            part = ngo * tiles * simd_bp(g->lower_target) * fp.rb; /* the tiles' partial sums */
         }
-        int64_t chunk = (int64_t)kp->grp * kp->conv.bcc * fp.taps * fp.rb;
+        int64_t chunk = (int64_t)kp->grp * kp->conv.bcc * fp.taps * fp.rb + part;
         n->scratch_bytes =
             base + (kp->chunked ? chunk : kp->grp > 1 ? kp->grp * blk : fp.rb == 8 ? blk : 2 * blk) * 4;
         arg_value(kc, n->in[0], 0);

@@ -241,6 +241,8 @@ typedef struct KwKwConvP {
 
 #define KW_B_CHUNK_BYTES 20480 /* variant B: weights of one chunk of input channels, kept in L1 */
 #define KW_B_GROUP 16          /* variant B: pixel tiles that share each chunk of weights */
+#define KW_B_KWTILES 32        /* KW chunked path: most pixel tiles (of all its blocks) that share each
+                                * chunk of the kernel, their partial sums in scratch */
 #define KW_B_L2_BYTES 1310720  /* x86 L2 per core that kwcc plans variant B's chunks for (the
                                 * smallest of the AVX-512 server cores, 1.25 MB; 2 MB here) */
 

@@ -1093,27 +1093,27 @@ KW_RT_LOCAL void kw__kw_assemble_block_b(const KwKwConvP *k, const float *A, con
     kw__kw_assemble_blocks_b(k, A, E, (o0 % k->co) / KW_B_RB, o0 / k->co, 1, wblk, 0, c0, c1, 0, 0, 0);
 }
 
-/* Variant B with the assembly inside the conv's chunk loop, for images whose tiles all fit one
- * group (layer4 of ResNet-18 KW1x: 512 x 9 x 64 floats, 7 x 7 pixels; the late layers of any
- * KW model at 64x64): each chunk of warehouse streams of slice a_hi, for every cell column gi
- * (input channels gi*ci + b), is assembled into wc (a chunk, in L1) and at once consumed by
- * every tile, so the warehouse streams through once and the block never exists whole, and the
- * chunk's FMAs overlap the stream of the next. The ngo blocks that read slice a_hi (output
- * channels go*co + a_hi*KW_B_RB of group 0, go < ngo; kwcc asks for all Go of them when their
- * tiles fit the group: a stride-2 layer4.0.conv1 of Go = 2 then reads its warehouse once
- * instead of twice) are assembled from each stream together, chunk after chunk. With one
- * cell column (Gi = 1) the sums are the same, in the same order, as assembling the whole
- * block first; with more, the input channels are summed chunk by chunk. */
+/* Variant B with the assembly inside the conv's chunk loop, for images of at most KW_B_KWTILES
+ * pixel tiles (layers 3 and 4 of ResNet-18 KW1x: 28 tiles at 14x14, 7 at 7x7; the late layers of
+ * any KW model at 64x64), the tiles' partial sums in part (scratch): each chunk of warehouse
+ * streams of slice a_hi, for every cell column gi (input channels gi*ci + b), is assembled into
+ * wc (a chunk, in L1) and at once consumed by every tile, so the warehouse streams through once
+ * and the block never exists whole, and the chunk's FMAs overlap the stream of the next. The
+ * ngo blocks that read slice a_hi (output channels go*co + a_hi*KW_B_RB of group 0, go < ngo;
+ * kwcc asks for all Go of them when their tiles, ngo * ntiles, are still at most KW_B_KWTILES:
+ * a stride-2 layer4.0.conv1 of Go = 2 then reads its warehouse once instead of twice) are
+ * assembled from each stream together, chunk after chunk. With one cell column (Gi = 1) the
+ * sums are the same, in the same order, as assembling the whole block first; with more, the
+ * input channels are summed chunk by chunk. */
 KW_RT_LOCAL void kw__kwconv_block_b_chunked(const KwKwConvP *k, const KwConvFP *p, const float *A, const float *E,
-                                            int a_hi, int go0, int ngo, float *wc, const float *planes,
-                                            const long *shift, const float *scale, const float *bias,
-                                            const float *res, float *y)
+                                            int a_hi, int go0, int ngo, float *wc, float *part,
+                                            const float *planes, const long *shift, const float *scale,
+                                            const float *bias, const float *res, float *y)
 {
     int P = kw__b_pixels(p), ntw = (p->OW + P - 1) / P, gi, go, b0;
     int bc = p->bcc / k->Gi; /* streams per chunk, for each cell column (kwcc) */
     long ntiles = (long)p->OH * ntw, ti, cs = (long)k->n * KW_B_RB, wgi;
     KwPfStream nx = {0, 0};
-    float part[KW_B_GROUP * KW_B_P * KW_B_RB]; /* ngo * ntiles <= KW_B_GROUP tiles (kwcc) */
     if (bc < 1)
         bc = 1;
     for (b0 = 0; b0 < k->ci; b0 += bc) {
@@ -1159,7 +1159,8 @@ KW_RT_LOCAL void kw__kwconv_block_b_chunked(const KwKwConvP *k, const KwConvFP *
 
 /* A lifted KernelWarehouse conv: attention A [m][n] is given; per block of 8 output channels
  * assemble the block (kw__kw_assemble_blocks), then convolve with it. scratch: phase planes,
- * Y' for 8 channels, then the kernel block. */
+ * Y' for 8 channels, then the kernel block (or blocks; chunked: one chunk of the grp blocks,
+ * then the tiles' partial sums). */
 KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A, const float *E,
                              const float *scale, const float *bias, const float *res, float *y, float *scratch)
 {
@@ -1175,10 +1176,11 @@ KW_RT_FN void kw_kwconv_simd(const KwKwConvP *k, const float *x, const float *A,
         pl = kw__planes(&p, x + (long)g * p.Cg * p.H * p.W, planes);
         if (k->chunked) { /* block ob: slice a_hi = (o0 % co) / rb of cell row go = o0 / co */
             int ngo = k->grp > 1 ? k->grp : 1; /* grp > 1: G == 1, the Go blocks of a slice together */
+            float *part = wblk + (long)ngo * p.bcc * p.taps * p.rb; /* after the chunk (kwcc) */
             for (ob = 0; ob < nob / ngo; ob++) {
                 int og = g * p.Og + ob * p.rb;
-                kw__kwconv_block_b_chunked(k, &p, A, E, (og % k->co) / p.rb, og / k->co, ngo, wblk, pl, shift, scale,
-                                           bias, res, y);
+                kw__kwconv_block_b_chunked(k, &p, A, E, (og % k->co) / p.rb, og / k->co, ngo, wblk, part, pl, shift,
+                                           scale, bias, res, y);
             }
             continue;
         }

@@ -725,8 +725,8 @@ START_TEST(api_vector_lowering_choices)
     /* what lower.c decides for the x86 kernels, seen in the generated C: max pooling reads
      * its input in place (no scratch argument); the stem conv (variant A, padding columns,
      * rows of 16) stores straight to its output on both x86 targets (no Y' buffer); a KW conv
-     * on 4x4 images takes the chunked path, whose scratch is one chunk; variant B's chunk of
-     * input channels */
+     * on 4x4 images takes the chunked path, whose scratch is one chunk and the tiles' partial
+     * sums; variant B's chunk of input channels */
     static const KwTargetKind x86[] = {KW_TARGET_AVX512, KW_TARGET_AVX2};
     char line[1024];
     for (size_t ti = 0; ti < 2; ti++) {
@@ -753,6 +753,11 @@ START_TEST(api_vector_lowering_choices)
     opt.target = KW_TARGET_AVX512;
     ck_assert_int_eq(kw_compile_file(model_file("kw/wide_cells_4x4"), &opt, &r), KW_OK);
     ck_assert_ptr_nonnull(strstr(r.c_text, ".chunked = 1}"));
+    kw_result_free(&r);
+    /* 24 tiles of 12x12 (more than variant B's groups of 16): still the chunked path */
+    ck_assert_int_eq(kw_compile_file(model_file("kw/chunked_12x12"), &opt, &r), KW_OK);
+    ck_assert_ptr_nonnull(call_line(r.c_text, "static const KwKwConvP kw_p", line, sizeof line));
+    ck_assert_msg(strstr(line, ".OH = 12, .OW = 12") && strstr(line, ".chunked = 1}"), "%s", line);
     kw_result_free(&r);
     /* both KW convs of chunked_go_4x4 (Go 2, 4 tiles each) take the chunked path with their
      * two blocks together, each block's share of the chunk half of KW_B_CHUNK_BYTES: 4

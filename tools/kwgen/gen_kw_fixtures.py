@@ -102,6 +102,10 @@ CASES = [
          'KW 3x3 convs 64->64 (one with bias and a residual) on 7x7 images: 8 L1 chunks of input channels '
          'and pixel tiles that fit one group, so AVX-512 (variant B) assembles each chunk and convolves with it '
          'at once (variant B, kw__kwconv_block_b_chunked); sharing list ["layer"]; opset 13; T 0'),
+    Case('chunked_12x12', 3013, models.chunked_net, (1, 3, 24, 24), 13, 0.0,
+         'the KW 3x3 convs of chunked_7x7 on 12x12 images: 24 pixel tiles (2 per row on every vector '
+         'target), more than the 16 that a group of variant B takes, still one group on the chunked path '
+         '(up to KW_B_KWTILES = 32, the partial sums in scratch); sharing list ["layer"]; opset 13; T 0'),
     Case('chunked_go_4x4', 3012, models.chunked_go_net, (1, 3, 28, 28), 13, 0.0,
          'stem and max pooling to 7x7, then KW 3x3 convs 64->128 stride 2 (cells 64x64 per tap: Go 2) and 128->128 with bias and a residual '
          '(Go 2, Gi 2) on 4x4 images: the tiles of both blocks of a warehouse slice fit one group, so the '
