@@ -235,8 +235,8 @@ typedef struct KwKwConvP {
     int n, m, S, co, ci, Go, Gi, whole;
     int grp; /* blocks of the Go cell rows assembled together (1: one at a time; chunked: their
               * chunks from each warehouse stream, G == 1) */
-    int chunked; /* variant B, all pixel tiles in one group: the kernel assembled a chunk of
-                  * KW_B_CHUNK_BYTES at a time into L1 and consumed at once (kwcc decides) */
+    int chunked; /* variant B, at most KW_B_KWTILES pixel tiles: the kernel assembled a chunk
+                  * of KW_B_CHUNK_BYTES at a time into L1 and consumed at once (kwcc decides) */
 } KwKwConvP;
 
 #define KW_B_CHUNK_BYTES 20480 /* variant B: weights of one chunk of input channels, kept in L1 */
