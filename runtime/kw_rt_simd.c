@@ -556,12 +556,20 @@ KW_RT_LOCAL void kw__conv_block(const KwConvFP *p, const float *wblk, const floa
 /* KW_B_CHUNK_BYTES, KW_B_GROUP: kw_rt.h (kwcc sizes scratch with them) */
 #define KW_B_PF_CHUNKS 4         /* how far ahead a conv's own weights are prefetched */
 
+/* A stream of cache lines prefetched a few at a time, spread over other work. */
+typedef struct KwPfStream {
+    const char *p; /* the next line */
+    long lines;    /* lines left */
+} KwPfStream;
+
 /* One variant-B tile: P <= KW_B_P pixels of output row oh from column ow0, input channels
- * [c0, c1) (their weights from w + (c - cb) * taps * KW_B_RB), accumulated onto the partial sums at pt (zeros when c0 == 0) and stored back
- * there. P is a constant at each call site, so the accumulators stay in registers. */
+ * [c0, c1) (their weights from w + (c - cb) * taps * KW_B_RB), accumulated onto the partial
+ * sums at pt (zeros when c0 == 0) and stored back there; per_c lines of stream pf prefetched
+ * per channel while they last. P is a constant at each call site, so the accumulators stay in
+ * registers. */
 KW_RT_LOCAL inline void kw__b_tile(const KwConvFP *p, int P, const float *w, int cb, const float *planes,
-                                   const long *shift, int oh, int ow0, int c0, int c1, float *pt, const char **pf,
-                                   long *pf_lines, long per_c)
+                                   const long *shift, int oh, int ow0, int c0, int c1, float *pt, KwPfStream *pf,
+                                   long per_c)
 {
     kw_vf acc[KW_B_P][KW_B_NV];
     int c, t, q, v;
@@ -572,8 +580,8 @@ KW_RT_LOCAL inline void kw__b_tile(const KwConvFP *p, int P, const float *w, int
         const float *xc = planes + (long)c * p->plane + (long)oh * p->Wq + ow0;
         const float *wc = w + (long)(c - cb) * p->taps * KW_B_RB;
         long l;
-        for (l = 0; l < per_c && *pf_lines > 0; l++, (*pf_lines)--, *pf += 64)
-            __builtin_prefetch(*pf, 0, 2);
+        for (l = 0; l < per_c && pf->lines > 0; l++, pf->lines--, pf->p += 64)
+            __builtin_prefetch(pf->p, 0, 2);
         for (t = 0; t < p->taps; t++) {
             const float *xs = xc + shift[t];
             kw_vf wv[KW_B_NV];
@@ -601,15 +609,15 @@ KW_RT_LOCAL inline int kw__b_pixels(const KwConvFP *p)
 /* kw__b_tile with P pixels, P a constant in each call so that the accumulators stay in
  * registers. */
 KW_RT_LOCAL inline void kw__b_tile_p(const KwConvFP *p, int P, const float *w, int cb, const float *planes,
-                                     const long *shift, int oh, int ow0, int c0, int c1, float *pt, const char **pf,
-                                     long *pf_lines, long per_c)
+                                     const long *shift, int oh, int ow0, int c0, int c1, float *pt, KwPfStream *pf,
+                                     long per_c)
 {
     if (P == KW_B_P)
-        kw__b_tile(p, KW_B_P, w, cb, planes, shift, oh, ow0, c0, c1, pt, pf, pf_lines, per_c);
+        kw__b_tile(p, KW_B_P, w, cb, planes, shift, oh, ow0, c0, c1, pt, pf, per_c);
     else if (P == 4)
-        kw__b_tile(p, 4, w, cb, planes, shift, oh, ow0, c0, c1, pt, pf, pf_lines, per_c);
+        kw__b_tile(p, 4, w, cb, planes, shift, oh, ow0, c0, c1, pt, pf, per_c);
     else
-        kw__b_tile(p, 2, w, cb, planes, shift, oh, ow0, c0, c1, pt, pf, pf_lines, per_c);
+        kw__b_tile(p, 2, w, cb, planes, shift, oh, ow0, c0, c1, pt, pf, per_c);
 }
 
 /* Epilogue of one variant-B tile: pt holds np <= 8 pixels x KW_B_RB channels (pixel-major,
@@ -734,6 +742,7 @@ KW_RT_LOCAL void kw__conv_rows_b(const KwConvFP *p, const float *w, const float 
     int P = kw__b_pixels(p), ntw = (p->OW + P - 1) / P, cc = p->bcc;
     long ntiles = (long)(oh1 - oh0) * ntw, g0, ti, c0;
     float part[KW_B_GROUP * KW_B_P * KW_B_RB];
+    KwPfStream in = {pf, pf_lines};
     /* pf: pf_lines cache lines the caller will read next (the warehouse for the next kernel
      * block), fetched a few per input channel so the transfer overlaps the FMAs */
     long per_c = pf_lines > 0 ? (pf_lines + (long)p->Cg * ntiles - 1) / ((long)p->Cg * ntiles) : 0;
@@ -746,21 +755,20 @@ KW_RT_LOCAL void kw__conv_rows_b(const KwConvFP *p, const float *w, const float 
             /* stream: the weights are constants, which the first group of tiles reads from
              * memory, once, in order (not a KW block just assembled into L2): without a stream
              * from the caller, fetch KW_B_PF_CHUNKS chunks ahead */
-            const char *own = 0, **spf = &pf;
-            long own_lines = 0, *slines = &pf_lines, sper = per_c, na = c0 + KW_B_PF_CHUNKS * cc;
+            KwPfStream own = {0, 0}, *s = &in;
+            long sper = per_c, na = c0 + KW_B_PF_CHUNKS * cc;
             if (stream && !pf && g0 == 0 && na < p->Cg) {
                 long nb = (long)((na + cc < p->Cg ? na + cc : p->Cg) - na) * p->taps * KW_B_RB * 4;
-                own = (const char *)(w + na * p->taps * KW_B_RB);
-                own_lines = (nb + 63) / 64;
-                sper = (own_lines + (long)(c1 - c0) * (g1 - g0) - 1) / ((long)(c1 - c0) * (g1 - g0));
-                spf = &own;
-                slines = &own_lines;
+                own.p = (const char *)(w + na * p->taps * KW_B_RB);
+                own.lines = (nb + 63) / 64;
+                sper = (own.lines + (long)(c1 - c0) * (g1 - g0) - 1) / ((long)(c1 - c0) * (g1 - g0));
+                s = &own;
             }
             for (ti = g0; ti < g1; ti++) {
                 int oh = oh0 + (int)(ti / ntw), ow0 = (int)(ti % ntw) * P;
                 int np = p->OW - ow0 < P ? p->OW - ow0 : P;
                 float *pt = part + (ti - g0) * KW_B_P * KW_B_RB;
-                kw__b_tile_p(p, P, w, 0, planes, shift, oh, ow0, (int)c0, c1, pt, spf, slines, sper);
+                kw__b_tile_p(p, P, w, 0, planes, shift, oh, ow0, (int)c0, c1, pt, s, sper);
                 if (c1 == p->Cg)
                     kw__b_epi(p, pt, np, o0, scale, bias, res, y, (long)oh * p->OW + ow0);
             }
@@ -982,12 +990,6 @@ KW_RT_LOCAL void kw__kw_assemble_blocks(const KwKwConvP *k, const float *A, cons
         }
 }
 
-/* A stream of cache lines prefetched a few at a time, spread over other work. */
-typedef struct KwPfStream {
-    const char *p; /* the next line */
-    long lines;    /* lines left */
-} KwPfStream;
-
 #define KW_ASMB_R 6 /* cell rows per variant-B assembly tile (6 x 4 accumulators) */
 
 /* Variant B assembly micro-tile: nr <= KW_ASMB_R rows (cells) sharing one warehouse stream
@@ -995,7 +997,8 @@ typedef struct KwPfStream {
  * (the first tile that reads it; measured: +20..40% from L3); nx: another stream that the
  * tile prefetches a line of per cell k while nx->lines last. nx is a constant at each call
  * site (kw__asmb_tile without it, kw__asmb_tile_nx with it): with a run-time test in every
- * tile, AVX2's chunked convs ran 7-10% slower (ResNet-18 KW1/4x at 64x64). */
+ * tile, AVX2's chunked convs ran 7-10% slower (ResNet-18 KW1/4x at 64x64), and one function
+ * testing nx before either copy made AVX-512's layer4 2-5% slower. */
 KW_RT_LOCAL inline void kw__asmb_tile_x(int nr, const float *const *ar, int n, const float *eb, float *const *dst,
                                         int pf, KwPfStream *nx)
 {
@@ -1124,13 +1127,13 @@ KW_RT_LOCAL void kw__kwconv_block_b_chunked(const KwKwConvP *k, const KwConvFP *
          * per channel), when the tiles are at least as much work as the assembly (pixels >=
          * cells n); otherwise a burst of prefetches in a short conv only stalls, and the
          * assembly's own prefetch runs ahead in the streams instead (ResNet-18 KW1/4x at
-         * 64x64: 4.5% of the model). When that would take the tiles more than a line per tap (AVX-512's 7 x 7
-         * tiles of 64 channels: ResNet-18 KW1x's layer4 3x3 convs, 864 lines in 504 taps, of
-         * 14 cycles each), the assembly before them takes a line per cell first, so that the
-         * memory does not idle through it: those convs 7-10% faster (with at most a line per
-         * tap in the tiles and the rest in the assembly, 5% slower than this; with all lines
-         * in the assembly, 15% slower; with any in AVX2's, whose 14 tiles of 6 pixels need
-         * 0.2 lines per tap, 3-7% slower) */
+         * 64x64: 4.5% of the model). When that would take the tiles more than a line per tap
+         * (AVX-512's 7 x 7 tiles of 64 channels: ResNet-18 KW1x's layer4 3x3 convs, 864 lines
+         * in 504 taps, of 14 cycles each), the assembly before them takes a line per cell
+         * first, so that the memory does not idle through it: those convs 7-10% faster (with
+         * at most a line per tap in the tiles and the rest in the assembly, 5% slower than
+         * this; with all lines in the assembly, 15% slower; with any in AVX2's, whose 14 tiles
+         * of 6 pixels need 0.2 lines per tap, 3-7% slower) */
         nx.lines = 0;
         if (!k->whole && b2 > b1 && ntiles * P >= k->n) {
             nx.p = (const char *)(E + (long)a_hi * k->ci * cs + (long)b1 * cs);
@@ -1148,7 +1151,7 @@ KW_RT_LOCAL void kw__kwconv_block_b_chunked(const KwKwConvP *k, const KwConvFP *
                 for (gi = 0; gi < k->Gi; gi++) {
                     int c0 = gi * k->ci + b0;
                     kw__b_tile_p(p, P, wc + (go * k->Gi + gi) * wgi, c0, planes, shift, oh, ow0, c0, c0 + b1 - b0,
-                                 pt, &nx.p, &nx.lines, per_c);
+                                 pt, &nx, per_c);
                 }
                 if (b1 == k->ci)
                     kw__b_epi(p, pt, np, o0, scale, bias, res, y, (long)oh * p->OW + ow0);

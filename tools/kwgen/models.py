@@ -482,54 +482,30 @@ def wide_cells_net():
 
 
 class ChunkedNet(nn.Module):
-    """KW 3x3 convs with many input channels (several L1 chunks of the packed kernel) on 7x7 images,
-    whose pixel tiles all fit one group: the vector targets assemble each chunk of input channels
-    and convolve with it at once (variant B), so a chunk placed at the wrong channels shows."""
+    """KW 3x3 convs with many input channels (several L1 chunks of the packed kernel) on small
+    images, whose pixel tiles all share each chunk: the vector targets assemble each chunk of input
+    channels and convolve with it at once (variant B), so a chunk placed at the wrong channels
+    shows. wide: output channels spanning two cells (cells of half the outputs: Go 2, the second
+    conv also Gi 2) on 4x4 images, so that the chunks of both blocks that read one warehouse slice
+    are assembled together; its stem runs at 14x14 and a max pooling brings 7x7, so that the
+    largest tensors are there, not at the KW convs, as in a real network (the memory plan's test
+    expects its smallest plan near its lower bound)."""
 
-    def __init__(self):
+    def __init__(self, wide=False):
         super().__init__()
-        self.warehouse_manager = WarehouseManager(reduction=0.0625, sharing_range=['layer'])
+        c = 128 if wide else 64
+        self.warehouse_manager = WarehouseManager(reduction=0.0625, sharing_range=['layer'],
+                                                  cell_outplane_ratio=0.5 if wide else 1)
         wm = self.warehouse_manager
         self.stem = nn.Conv2d(3, 64, 3, stride=2, padding=1, bias=False)
         self.stem_bn = nn.BatchNorm2d(64)
-        self.k1 = wm.reserve(64, 64, 3, padding=1, bias=False, warehouse_name='stage0_layer0_conv')
-        self.bn1 = nn.BatchNorm2d(64)
-        self.k2 = wm.reserve(64, 64, 3, padding=1, bias=True, warehouse_name='stage0_layer1_conv')
+        self.pool = nn.MaxPool2d(2) if wide else nn.Identity()
+        self.k1 = wm.reserve(64, c, 3, stride=2 if wide else 1, padding=1, bias=False,
+                             warehouse_name='stage0_layer0_conv')
+        self.bn1 = nn.BatchNorm2d(c)
+        self.k2 = wm.reserve(c, c, 3, padding=1, bias=True, warehouse_name='stage0_layer1_conv')
         self.relu = nn.ReLU(inplace=True)
-        self.fc = nn.Linear(64, 10)
-        wm.store()
-        wm.allocate(self)
-
-    def forward(self, x):
-        x = self.relu(self.stem_bn(self.stem(x)))
-        y = self.relu(self.bn1(self.k1(x)))
-        y = self.relu(self.k2(y) + y)
-        return self.fc(y.mean([-2, -1]))
-
-
-def chunked_net():
-    return ChunkedNet()
-
-
-class ChunkedGoNet(nn.Module):
-    """KW 3x3 convs whose output channels span two cells (Go 2; the second also Gi 2) on 4x4 images:
-    the vector targets assemble the chunks of both blocks that read one warehouse slice together and
-    convolve with them at once (variant B, all tiles of both blocks in one group). The stem runs at
-    14x14 and a max pooling brings 7x7: the largest tensors are there, not at the KW convs, as in
-    a real network (the memory plan's test expects its smallest plan near its lower bound)."""
-
-    def __init__(self):
-        super().__init__()
-        self.warehouse_manager = WarehouseManager(reduction=0.0625, sharing_range=['layer'], cell_outplane_ratio=0.5)
-        wm = self.warehouse_manager
-        self.stem = nn.Conv2d(3, 64, 3, stride=2, padding=1, bias=False)
-        self.stem_bn = nn.BatchNorm2d(64)
-        self.pool = nn.MaxPool2d(2)
-        self.k1 = wm.reserve(64, 128, 3, stride=2, padding=1, bias=False, warehouse_name='stage0_layer0_conv')
-        self.bn1 = nn.BatchNorm2d(128)
-        self.k2 = wm.reserve(128, 128, 3, padding=1, bias=True, warehouse_name='stage0_layer1_conv')
-        self.relu = nn.ReLU(inplace=True)
-        self.fc = nn.Linear(128, 10)
+        self.fc = nn.Linear(c, 10)
         wm.store()
         wm.allocate(self)
 
@@ -540,5 +516,9 @@ class ChunkedGoNet(nn.Module):
         return self.fc(y.mean([-2, -1]))
 
 
+def chunked_net():
+    return ChunkedNet()
+
+
 def chunked_go_net():
-    return ChunkedGoNet()
+    return ChunkedNet(wide=True)
